@@ -1,1 +1,12 @@
-Console.WriteLine("placeholder");
+using BenchmarkDotNet.Running;
+using Benchmarks;
+
+// "latency" runs the HdrHistogram round-trip harness; anything else goes to BenchmarkDotNet's switcher
+// (for example: --filter '*PingPong*').
+if (args.Length > 0 && args[0] == "latency")
+{
+    return LatencyHarness.Run(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(PercentileConfig).Assembly).Run(args);
+return 0;

@@ -1,1 +1,5 @@
-Console.WriteLine("placeholder");
+using Microsoft.Extensions.Hosting;
+using Engine.Hosting;
+
+using var host = EngineHostBuilder.Create(args).Build();
+await host.RunAsync().ConfigureAwait(false);

@@ -1,0 +1,44 @@
+using Engine.Ring;
+
+namespace Benchmarks.Ring;
+
+/// <summary>The event the ring benchmarks move: one long, as in the Disruptor's own throughput tests.</summary>
+public struct PerfEvent
+{
+    public long Value;
+}
+
+/// <summary>Consumer state shared with the benchmark thread: what was summed and how far it got.</summary>
+public sealed class Tally
+{
+    private long _sum;
+    private long _count;
+
+    public long Sum => Volatile.Read(ref _sum);
+
+    public long Count => Volatile.Read(ref _count);
+
+    public void Add(long value)
+    {
+        _sum += value;
+        _count++;
+    }
+
+    public void Publish() => Volatile.Write(ref _count, _count);
+}
+
+/// <summary>Sums values; the cheapest stage that still touches every event.</summary>
+public readonly struct SummingHandler(Tally tally) : IEventHandler<PerfEvent>
+{
+    public void OnEvent(ref PerfEvent data, long sequence, bool endOfBatch) => tally.Add(data.Value);
+}
+
+/// <summary>Passes events on untouched except for a running sum: a middle stage of a pipeline.</summary>
+public readonly struct ForwardingHandler(Tally tally) : IEventHandler<PerfEvent>
+{
+    public void OnEvent(ref PerfEvent data, long sequence, bool endOfBatch)
+    {
+        data.Value += 1;
+        tally.Add(data.Value);
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+using Engine.Native;
+using Engine.Ring;
+
+namespace Engine.Hosting;
+
+/// <summary>The engine's log lines, source-generated so they cost nothing when their level is off.</summary>
+internal static partial class EngineLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Ring buffer ready: {Slots} slots ({Bytes} bytes, {SlotBytes} bytes per slot), wait strategy {WaitStrategy}, {Cores} cores")]
+    public static partial void RingReady(ILogger logger, int slots, long bytes, int slotBytes, WaitStrategyKind waitStrategy, int cores);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stage {Stage} started: thread '{Thread}' (managed id {ThreadId}) on CPU {Cpu}, {Pin}")]
+    public static partial void StageStarted(ILogger logger, string stage, string thread, int threadId, int cpu, PinResult pin);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Stage {Stage}: {Pin}")]
+    public static partial void PinFailed(ILogger logger, string stage, PinResult pin);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Synthetic market source started: {Symbols} symbols, {Rate} events/s")]
+    public static partial void SourceStarted(ILogger logger, int symbols, int rate);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Throughput: {Rate:F0} events/s over {Seconds:F1} s ({Total} in all); publish-to-tail latency p50 {P50} ns, p99 {P99} ns, p99.9 {P999} ns, max {Max} ns")]
+    public static partial void Throughput(ILogger logger, double rate, double seconds, long total, long p50, long p99, long p999, long max);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Stopping: intake stopped after {Published} events; draining the ring")]
+    public static partial void Stopping(ILogger logger, long published);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Stopped: stage {Stage} handled {Events} events in {Batches} batches")]
+    public static partial void StageStopped(ILogger logger, string stage, long events, long batches);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Stage {Stage} did not drain within {Timeout}")]
+    public static partial void DrainTimedOut(ILogger logger, string stage, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Critical, Message = "Stage {Stage} halted on a fault")]
+    public static partial void StageFaulted(ILogger logger, Exception exception, string stage);
+}

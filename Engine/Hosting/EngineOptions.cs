@@ -1,0 +1,94 @@
+using Engine.Feed.Synthetic;
+using Engine.Ring;
+using Microsoft.Extensions.Options;
+
+namespace Engine.Hosting;
+
+/// <summary>Ring size, how its stages wait, and where their threads run.</summary>
+public sealed class RingOptions
+{
+    /// <summary>Slots in the ring; a power of two.</summary>
+    public int Size { get; set; } = 65_536;
+
+    /// <summary>
+    /// How stages wait for work. Spin-then-block is the default because this engine must share two cores with
+    /// its I/O threads; busy-spin is only sane with a free core per stage.
+    /// </summary>
+    public WaitStrategyKind WaitStrategy { get; set; } = WaitStrategyKind.SpinThenBlock;
+
+    /// <summary>Spin-then-block: how long an idle stage spins before it starts yielding.</summary>
+    public TimeSpan Spin { get; set; } = TimeSpan.FromMicroseconds(20);
+
+    /// <summary>Spin-then-block: how long an idle stage keeps yielding before it parks.</summary>
+    public TimeSpan Yield { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>CPU to pin each stage's thread to, by stage name ("brain", "execution", "tail"); absent = not pinned.</summary>
+    public Dictionary<string, int> StageCpus { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>The engine's settings, bound from the "Engine" configuration section.</summary>
+public sealed class EngineOptions
+{
+    public const string Section = "Engine";
+
+    public RingOptions Ring { get; set; } = new();
+
+    public SyntheticMarketOptions Synthetic { get; set; } = new();
+
+    /// <summary>How often the pipeline reports its throughput and latency.</summary>
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Refuses to start with settings that cannot work, saying which and why.</summary>
+public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        var size = options.Ring.Size;
+        if (size < 64 || !int.IsPow2(size))
+        {
+            failures.Add($"Engine:Ring:Size must be a power of two of at least 64 (got {size}).");
+        }
+
+        foreach (var (stage, cpu) in options.Ring.StageCpus)
+        {
+            if (Array.IndexOf(RingPipeline.StageNames, stage.ToLowerInvariant()) < 0)
+            {
+                failures.Add($"Engine:Ring:StageCpus names an unknown stage '{stage}' (known: {string.Join(", ", RingPipeline.StageNames)}).");
+            }
+
+            if (cpu < 0 || cpu >= Environment.ProcessorCount)
+            {
+                failures.Add($"Engine:Ring:StageCpus:{stage} = {cpu} is not a CPU of this machine (0..{Environment.ProcessorCount - 1}).");
+            }
+        }
+
+        if (options.Ring.Spin < TimeSpan.Zero || options.Ring.Yield < TimeSpan.Zero)
+        {
+            failures.Add("Engine:Ring:Spin and Engine:Ring:Yield must not be negative.");
+        }
+
+        if (options.Synthetic.EventsPerSecond < 1)
+        {
+            failures.Add($"Engine:Synthetic:EventsPerSecond must be at least 1 (got {options.Synthetic.EventsPerSecond}).");
+        }
+
+        foreach (var symbol in options.Synthetic.Symbols)
+        {
+            if (string.IsNullOrWhiteSpace(symbol.Name) || string.IsNullOrWhiteSpace(symbol.StartPrice)
+                || string.IsNullOrWhiteSpace(symbol.TickSize) || string.IsNullOrWhiteSpace(symbol.StepSize))
+            {
+                failures.Add("Engine:Synthetic:Symbols entries need Name, StartPrice, TickSize and StepSize.");
+            }
+        }
+
+        if (options.ReportInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"Engine:ReportInterval must be positive (got {options.ReportInterval}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

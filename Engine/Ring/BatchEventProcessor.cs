@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+
+namespace Engine.Ring;
+
+/// <summary>
+/// The loop of one ring stage: wait for the barrier, hand every available slot to the handler in order,
+/// then publish progress once per batch.
+/// </summary>
+/// <remarks>
+/// Generic over the handler's struct type so that <c>OnEvent</c> is a direct call the JIT inlines. Progress
+/// is stored once per batch, not per event, which is what lets a consumer that falls behind catch up in
+/// large, cache-friendly strides. When the wait strategy parks threads, the processor wakes whoever is parked on
+/// its sequence after each batch: the stage after it, never the whole pipeline.
+/// </remarks>
+public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
+    where T : struct
+    where THandler : struct, IEventHandler<T>
+{
+    private const int Idle = 0;
+    private const int Running = 1;
+
+    private readonly RingBuffer<T> _ring;
+    private readonly SequenceBarrier _barrier;
+    private readonly bool _signalProgress;
+    private readonly EventFaultHandler? _onFault;
+    private readonly Sequence _sequence = new();
+    private THandler _handler;
+    private int _state;
+    private TaskCompletionSource _stopped = CompletedStop();
+
+    /// <param name="name">The stage's name, used for its thread and in logs.</param>
+    /// <param name="ring">The ring the stage reads.</param>
+    /// <param name="barrier">What it waits on: the cursor, or the stages upstream of it.</param>
+    /// <param name="handler">The stage's logic; the processor owns this copy (see <see cref="Handler"/>).</param>
+    /// <param name="onFault">What to do when the handler throws; without it the processor halts and keeps the exception.</param>
+    public BatchEventProcessor(string name, RingBuffer<T> ring, SequenceBarrier barrier, THandler handler, EventFaultHandler? onFault = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+        _ring = ring ?? throw new ArgumentNullException(nameof(ring));
+        _barrier = barrier ?? throw new ArgumentNullException(nameof(barrier));
+        _signalProgress = ring.Sequencer.WaitStrategy.IsBlocking;
+        _handler = handler;
+        _onFault = onFault;
+    }
+
+    public string Name { get; }
+
+    public Sequence Sequence => _sequence;
+
+    /// <summary>The handler instance the processor calls: read its state once the processor has stopped, or through references it holds.</summary>
+    public ref THandler Handler => ref _handler;
+
+    public bool IsRunning => Volatile.Read(ref _state) == Running;
+
+    public Exception? Fault { get; private set; }
+
+    /// <summary>
+    /// Starts the loop on a dedicated background thread. <paramref name="onThreadStart"/> runs first on that thread,
+    /// the place to pin it to a core or record where it landed.
+    /// </summary>
+    public Thread Start(Action? onThreadStart = null)
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
+        {
+            throw new InvalidOperationException($"processor '{Name}' is already running");
+        }
+
+        _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _barrier.ClearAlert();
+        var thread = new Thread(() =>
+        {
+            onThreadStart?.Invoke();
+            RunLoop();
+        })
+        {
+            Name = Name,
+            IsBackground = true,
+        };
+        thread.Start();
+        return thread;
+    }
+
+    /// <summary>Runs the loop on the calling thread until halted.</summary>
+    public void Run()
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
+        {
+            throw new InvalidOperationException($"processor '{Name}' is already running");
+        }
+
+        _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _barrier.ClearAlert();
+        RunLoop();
+    }
+
+    public void Halt() => _barrier.Alert();
+
+    public bool Join(TimeSpan timeout) => _stopped.Task.Wait(timeout);
+
+    private static TaskCompletionSource CompletedStop()
+    {
+        var stopped = new TaskCompletionSource();
+        stopped.SetResult();
+        return stopped;
+    }
+
+    private void RunLoop()
+    {
+        try
+        {
+            var next = _sequence.Value + 1;
+            while (true)
+            {
+                try
+                {
+                    ProcessUntilHalted(ref next);
+                    return;
+                }
+                catch (Exception exception)
+                {
+                    // 'next' is the sequence whose handler threw: everything before it is done.
+                    if ((_onFault?.Invoke(exception, next) ?? FaultAction.Halt) == FaultAction.Halt)
+                    {
+                        Fault = exception;
+                        _sequence.SetValue(next - 1);
+                        return;
+                    }
+
+                    _sequence.SetValue(next);
+                    next++;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _state, Idle);
+            _stopped.TrySetResult();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ProcessUntilHalted(ref long nextSequence)
+    {
+        var next = nextSequence;
+        while (true)
+        {
+            var available = _barrier.WaitFor(next);
+            if (available >= next)
+            {
+                try
+                {
+                    for (; next < available; next++)
+                    {
+                        _handler.OnEvent(ref _ring[next], next, endOfBatch: false);
+                    }
+
+                    _handler.OnEvent(ref _ring[next], next, endOfBatch: true);
+                    next++;
+                }
+                finally
+                {
+                    nextSequence = next;
+                }
+
+                _sequence.SetValue(available);
+                if (_signalProgress)
+                {
+                    _sequence.WakeWaiters();
+                }
+            }
+            else if (_barrier.IsAlerted)
+            {
+                nextSequence = next;
+                return;
+            }
+        }
+    }
+}

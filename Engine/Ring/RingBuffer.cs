@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Engine.Ring;
+
+/// <summary>Whether one thread or several publish into a ring.</summary>
+public enum ProducerType
+{
+    Single,
+    Multi,
+}
+
+/// <summary>Creates rings.</summary>
+public static class RingBuffer
+{
+    /// <summary>Creates a ring for one publishing thread.</summary>
+    public static RingBuffer<T> CreateSingleProducer<T>(int size, IWaitStrategy waitStrategy)
+        where T : struct => new(new SingleProducerSequencer(size, waitStrategy));
+
+    /// <summary>Creates a ring any number of threads may publish into.</summary>
+    public static RingBuffer<T> CreateMultiProducer<T>(int size, IWaitStrategy waitStrategy)
+        where T : struct => new(new MultiProducerSequencer(size, waitStrategy));
+
+    public static RingBuffer<T> Create<T>(ProducerType producerType, int size, IWaitStrategy waitStrategy)
+        where T : struct => producerType == ProducerType.Single
+            ? CreateSingleProducer<T>(size, waitStrategy)
+            : CreateMultiProducer<T>(size, waitStrategy);
+}
+
+/// <summary>
+/// A fixed ring of <typeparamref name="T"/> slots allocated once, read and written in place through
+/// <c>ref T</c>; producers claim and publish sequences, consumers follow behind barriers.
+/// </summary>
+/// <remarks>
+/// Slots are structs in one array, so publishing and consuming never allocate and every slot is reused
+/// every lap. The array carries a guard of empty slots at each end so that the first and last slots never
+/// share a cache line with the array header or a neighbouring object. The sequencer is held as its concrete
+/// sealed type (one of two fields, a branch the predictor always gets right) so that claim and publish
+/// inline instead of going through a virtual call.
+/// </remarks>
+public sealed class RingBuffer<T>
+    where T : struct
+{
+    private static readonly int s_guard = Math.Max(1, 128 / Math.Max(1, Unsafe.SizeOf<T>()) + 1);
+
+    private readonly T[] _slots;
+    private readonly long _mask;
+    private readonly SingleProducerSequencer? _single;
+    private readonly MultiProducerSequencer? _multi;
+
+    internal RingBuffer(Sequencer sequencer)
+    {
+        Sequencer = sequencer;
+        _single = sequencer as SingleProducerSequencer;
+        _multi = sequencer as MultiProducerSequencer;
+        _mask = sequencer.BufferSize - 1;
+        _slots = new T[sequencer.BufferSize + 2 * s_guard];
+    }
+
+    public Sequencer Sequencer { get; }
+
+    public int BufferSize => Sequencer.BufferSize;
+
+    /// <summary>Bytes held by the slots themselves (guards included): what the ring costs in memory.</summary>
+    public long AllocatedBytes => (long)_slots.Length * Unsafe.SizeOf<T>();
+
+    /// <summary>Bytes per slot.</summary>
+    public int SlotSize => Unsafe.SizeOf<T>();
+
+    /// <summary>The slot for <paramref name="sequence"/>, by reference.</summary>
+    public ref T this[long sequence]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(sequence & _mask) + s_guard);
+    }
+
+    /// <summary>Claims the next slot, waiting while the ring is full (back-pressure, never overwrite).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Next() => _single is not null ? _single.Next() : _multi!.Next();
+
+    /// <summary>Claims <paramref name="count"/> slots and returns the highest sequence.</summary>
+    public long Next(int count) => _single is not null ? _single.Next(count) : _multi!.Next(count);
+
+    /// <summary>Claims the next slot, or returns false at once when the ring is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryNext(out long sequence) =>
+        _single is not null ? _single.TryNext(out sequence) : _multi!.TryNext(out sequence);
+
+    public bool TryNext(int count, out long highest) =>
+        _single is not null ? _single.TryNext(count, out highest) : _multi!.TryNext(count, out highest);
+
+    /// <summary>Publishes a claimed slot to consumers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Publish(long sequence)
+    {
+        if (_single is not null)
+        {
+            _single.Publish(sequence);
+        }
+        else
+        {
+            _multi!.Publish(sequence);
+        }
+    }
+
+    public void Publish(long low, long high) => Sequencer.Publish(low, high);
+
+    /// <summary>The producer cursor (claimed; for a single producer also published).</summary>
+    public long Cursor => Sequencer.Cursor.Value;
+
+    public long RemainingCapacity() => Sequencer.RemainingCapacity();
+
+    public void AddGatingSequences(params Sequence[] sequences) => Sequencer.AddGatingSequences(sequences);
+
+    public SequenceBarrier NewBarrier(params Sequence[] upstream) => Sequencer.NewBarrier(upstream);
+}

@@ -1,0 +1,101 @@
+using System.Runtime.CompilerServices;
+
+namespace Engine.Ring;
+
+/// <summary>
+/// What a consumer waits on: the producer cursor (first stage) or the sequences of the stages upstream of
+/// it, so that several stages form a dependency chain over the same slots.
+/// </summary>
+public sealed class SequenceBarrier
+{
+    private readonly IWaitStrategy _waitStrategy;
+    private readonly Sequence _cursor;
+    private readonly Sequence? _single;
+    private readonly Sequence[] _dependents;
+    // Only set when this barrier reads the cursor of a multi-producer ring, where "claimed" is not "published".
+    private readonly MultiProducerSequencer? _publication;
+    private volatile bool _alerted;
+
+    internal SequenceBarrier(Sequencer sequencer, Sequence[] upstream)
+    {
+        _waitStrategy = sequencer.WaitStrategy;
+        _cursor = sequencer.Cursor;
+        if (upstream.Length == 0)
+        {
+            _single = sequencer.Cursor;
+            _dependents = [];
+            _publication = sequencer as MultiProducerSequencer;
+        }
+        else
+        {
+            _single = upstream.Length == 1 ? upstream[0] : null;
+            _dependents = (Sequence[])upstream.Clone();
+        }
+    }
+
+    /// <summary>True once <see cref="Alert"/> has been called: the consumer should drain what is available and stop.</summary>
+    public bool IsAlerted => _alerted;
+
+    /// <summary>
+    /// Returns the highest sequence the consumer may read, at least <paramref name="sequence"/> unless the barrier was
+    /// alerted or the wait strategy timed out (then it is smaller and the caller decides what to do).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long WaitFor(long sequence)
+    {
+        var available = GetAvailable(sequence);
+        return available >= sequence ? available : _waitStrategy.WaitFor(sequence, this);
+    }
+
+    /// <summary>The highest readable sequence right now, without waiting.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long GetAvailable(long sequence)
+    {
+        var available = _single is not null ? _single.Value : Sequence.Minimum(_dependents, long.MaxValue);
+        if (_publication is not null && available >= sequence)
+        {
+            available = _publication.GetHighestPublishedSequence(sequence, available);
+        }
+
+        return available;
+    }
+
+    /// <summary>
+    /// The sequence a blocked waiter for <paramref name="sequence"/> should park on: the first dependency that has
+    /// not reached it (its writer wakes the parked thread when it advances).
+    /// </summary>
+    internal Sequence WaitTarget(long sequence)
+    {
+        if (_single is not null)
+        {
+            return _single;
+        }
+
+        foreach (var dependent in _dependents)
+        {
+            if (dependent.Value < sequence)
+            {
+                return dependent;
+            }
+        }
+
+        return _dependents.Length > 0 ? _dependents[0] : _cursor;
+    }
+
+    /// <summary>Asks the consumer to stop once it has drained what is available, and wakes it if it is parked.</summary>
+    public void Alert()
+    {
+        _alerted = true;
+        if (_single is not null)
+        {
+            _single.WakeWaiters();
+        }
+
+        foreach (var dependent in _dependents)
+        {
+            dependent.WakeWaiters();
+        }
+    }
+
+    public void ClearAlert() => _alerted = false;
+}

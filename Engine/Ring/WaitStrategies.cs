@@ -1,0 +1,190 @@
+using System.Diagnostics;
+
+namespace Engine.Ring;
+
+/// <summary>
+/// Spins on the dependent sequence without ever giving up the core. Lowest latency; only sane when every
+/// spinning thread has a core of its own.
+/// </summary>
+public sealed class BusySpinWaitStrategy : IWaitStrategy
+{
+    public bool IsBlocking => false;
+
+    public long WaitFor(long sequence, SequenceBarrier barrier)
+    {
+        long available;
+        while ((available = barrier.GetAvailable(sequence)) < sequence)
+        {
+            if (barrier.IsAlerted)
+            {
+                break;
+            }
+        }
+
+        return available;
+    }
+}
+
+/// <summary>
+/// Spins briefly, then yields the core on every check. Close to busy-spin latency while letting other runnable
+/// threads in; still shows an idle stage at 100 % CPU.
+/// </summary>
+public sealed class YieldingWaitStrategy : IWaitStrategy
+{
+    private readonly int _spinTries;
+
+    public YieldingWaitStrategy(int spinTries = 100) => _spinTries = spinTries;
+
+    public bool IsBlocking => false;
+
+    public long WaitFor(long sequence, SequenceBarrier barrier)
+    {
+        var counter = _spinTries;
+        long available;
+        while ((available = barrier.GetAvailable(sequence)) < sequence)
+        {
+            if (barrier.IsAlerted)
+            {
+                break;
+            }
+
+            if (counter > 0)
+            {
+                counter--;
+            }
+            else
+            {
+                Thread.Yield();
+            }
+        }
+
+        return available;
+    }
+}
+
+/// <summary>
+/// Spins, then yields, then parks until the sequence it waits on advances, with a timeout as a safety net.
+/// The default on small machines: a busy ring runs at spin speed, a stage idle for longer than the yield
+/// phase costs no CPU, and while it yields the I/O threads, Kestrel and the GC still get the core whenever
+/// they are runnable.
+/// </summary>
+public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
+{
+    private readonly long _spinTicks;
+    private readonly long _yieldTicks;
+    private readonly int _parkTimeoutMilliseconds;
+
+    /// <param name="spin">How long to spin (no yielding) before yielding.</param>
+    /// <param name="yield">How long to keep checking with a yield between checks before parking.</param>
+    /// <param name="parkTimeout">Longest single park; the waiter then returns so its stage can look around.</param>
+    public SpinThenBlockWaitStrategy(TimeSpan? spin = null, TimeSpan? yield = null, TimeSpan? parkTimeout = null)
+    {
+        var spinFor = spin ?? TimeSpan.FromMicroseconds(20);
+        var yieldFor = yield ?? TimeSpan.FromMilliseconds(1);
+        var park = parkTimeout ?? TimeSpan.FromMilliseconds(50);
+        ArgumentOutOfRangeException.ThrowIfLessThan(spinFor, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(yieldFor, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(park, TimeSpan.Zero);
+        _spinTicks = (long)(spinFor.TotalSeconds * Stopwatch.Frequency);
+        _yieldTicks = (long)(yieldFor.TotalSeconds * Stopwatch.Frequency);
+        _parkTimeoutMilliseconds = (int)Math.Max(1, park.TotalMilliseconds);
+    }
+
+    public bool IsBlocking => true;
+
+    public long WaitFor(long sequence, SequenceBarrier barrier)
+    {
+        long available;
+        var spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
+        var checks = 0;
+        while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
+        {
+            // Reading the clock costs about as much as a check: look at it only every 32 spins.
+            if ((++checks & 31) != 0)
+            {
+                Thread.SpinWait(1);
+            }
+            else if (Stopwatch.GetTimestamp() >= spinUntil)
+            {
+                return YieldThenPark(sequence, barrier);
+            }
+        }
+
+        return available;
+    }
+
+    private long YieldThenPark(long sequence, SequenceBarrier barrier)
+    {
+        long available;
+        var yieldUntil = Stopwatch.GetTimestamp() + _yieldTicks;
+        while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
+        {
+            if (Stopwatch.GetTimestamp() >= yieldUntil)
+            {
+                return barrier.WaitTarget(sequence).ParkingLot.Park(sequence, barrier, _parkTimeoutMilliseconds);
+            }
+
+            Thread.Yield();
+        }
+
+        return available;
+    }
+}
+
+/// <summary>
+/// Parks at once until the sequence it waits on advances. Least CPU, worst latency (a wake-up costs tens of
+/// microseconds): for stages where latency does not matter.
+/// </summary>
+public sealed class BlockingWaitStrategy : IWaitStrategy
+{
+    private readonly int _parkTimeoutMilliseconds;
+
+    public BlockingWaitStrategy(TimeSpan? parkTimeout = null)
+    {
+        var park = parkTimeout ?? TimeSpan.FromMilliseconds(50);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(park, TimeSpan.Zero);
+        _parkTimeoutMilliseconds = (int)Math.Max(1, park.TotalMilliseconds);
+    }
+
+    public bool IsBlocking => true;
+
+    public long WaitFor(long sequence, SequenceBarrier barrier)
+    {
+        var available = barrier.GetAvailable(sequence);
+        return available >= sequence || barrier.IsAlerted
+            ? available
+            : barrier.WaitTarget(sequence).ParkingLot.Park(sequence, barrier, _parkTimeoutMilliseconds);
+    }
+}
+
+/// <summary>The wait strategies by name, for configuration.</summary>
+public enum WaitStrategyKind
+{
+    /// <summary>Spin, then yield, then park (the default).</summary>
+    SpinThenBlock,
+
+    /// <summary>Spin forever on a dedicated core.</summary>
+    BusySpin,
+
+    /// <summary>Spin briefly, then yield on every check.</summary>
+    Yielding,
+
+    /// <summary>Park at once.</summary>
+    Blocking,
+}
+
+/// <summary>Builds a wait strategy from configuration.</summary>
+public static class WaitStrategyFactory
+{
+    /// <param name="kind">Which strategy.</param>
+    /// <param name="spin">Spin phase of <see cref="SpinThenBlockWaitStrategy"/> (default when null).</param>
+    /// <param name="yield">Yield phase of <see cref="SpinThenBlockWaitStrategy"/> (default when null).</param>
+    public static IWaitStrategy Create(WaitStrategyKind kind, TimeSpan? spin = null, TimeSpan? yield = null) => kind switch
+    {
+        WaitStrategyKind.SpinThenBlock => new SpinThenBlockWaitStrategy(spin, yield),
+        WaitStrategyKind.BusySpin => new BusySpinWaitStrategy(),
+        WaitStrategyKind.Yielding => new YieldingWaitStrategy(),
+        WaitStrategyKind.Blocking => new BlockingWaitStrategy(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown wait strategy"),
+    };
+}
