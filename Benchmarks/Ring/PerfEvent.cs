@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Engine.Ring;
 
 namespace Benchmarks.Ring;
@@ -9,9 +10,14 @@ public struct PerfEvent
 }
 
 /// <summary>Consumer state shared with the benchmark thread: what was summed and how far it got.</summary>
+/// <remarks>Padded: the consumer writes it on every event, so it must not share a line with the producer's state.</remarks>
+[StructLayout(LayoutKind.Explicit, Size = 192)]
 public sealed class Tally
 {
+    [FieldOffset(64)]
     private long _sum;
+
+    [FieldOffset(72)]
     private long _count;
 
     public long Sum => Volatile.Read(ref _sum);

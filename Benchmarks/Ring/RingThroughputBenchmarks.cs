@@ -11,7 +11,8 @@ namespace Benchmarks.Ring;
 /// Each operation is one event (OperationsPerInvoke), so "Mean" is nanoseconds per event.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
+[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 20)]
+[MedianColumn]
 public class RingThroughputBenchmarks
 {
     private const int Events = 10_000_000;

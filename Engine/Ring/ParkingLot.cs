@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Engine.Ring;
 
 /// <summary>
@@ -41,6 +43,7 @@ internal sealed class ParkingLot
     }
 
     /// <summary>Wakes every parked thread; the caller has already fenced after its store.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void WakeAll()
     {
         if (Volatile.Read(ref _waiters) == 0)

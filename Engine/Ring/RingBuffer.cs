@@ -76,7 +76,7 @@ public sealed class RingBuffer<T>
 
     /// <summary>Claims the next slot, waiting while the ring is full (back-pressure, never overwrite).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long Next() => _single is not null ? _single.Next() : _multi!.Next();
+    public long Next() => _single is not null ? _single.Next() : NextMulti();
 
     /// <summary>Claims <paramref name="count"/> slots and returns the highest sequence.</summary>
     public long Next(int count) => _single is not null ? _single.Next(count) : _multi!.Next(count);
@@ -84,7 +84,7 @@ public sealed class RingBuffer<T>
     /// <summary>Claims the next slot, or returns false at once when the ring is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryNext(out long sequence) =>
-        _single is not null ? _single.TryNext(out sequence) : _multi!.TryNext(out sequence);
+        _single is not null ? _single.TryNext(out sequence) : TryNextMulti(out sequence);
 
     public bool TryNext(int count, out long highest) =>
         _single is not null ? _single.TryNext(count, out highest) : _multi!.TryNext(count, out highest);
@@ -99,11 +99,16 @@ public sealed class RingBuffer<T>
         }
         else
         {
-            _multi!.Publish(sequence);
+            PublishMulti(sequence);
         }
     }
 
     public void Publish(long low, long high) => Sequencer.Publish(low, high);
+
+    /// <summary>The slot of sequence 0 (and of every multiple of the size); index it with <see cref="IndexMask"/>.</summary>
+    internal ref T FirstSlot => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), s_guard);
+
+    internal long IndexMask => _mask;
 
     /// <summary>The producer cursor (claimed; for a single producer also published).</summary>
     public long Cursor => Sequencer.Cursor.Value;
@@ -113,4 +118,15 @@ public sealed class RingBuffer<T>
     public void AddGatingSequences(params Sequence[] sequences) => Sequencer.AddGatingSequences(sequences);
 
     public SequenceBarrier NewBarrier(params Sequence[] upstream) => Sequencer.NewBarrier(upstream);
+
+    // The multi-producer paths stay out of line so that a single-producer ring's claim and publish inline
+    // into the producer's loop without dragging the CAS loop and its spin-wait along.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long NextMulti() => _multi!.Next();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryNextMulti(out long sequence) => _multi!.TryNext(out sequence);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PublishMulti(long sequence) => _multi!.Publish(sequence);
 }

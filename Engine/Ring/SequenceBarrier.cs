@@ -31,6 +31,16 @@ public sealed class SequenceBarrier
             _single = upstream.Length == 1 ? upstream[0] : null;
             _dependents = (Sequence[])upstream.Clone();
         }
+
+        if (_waitStrategy.IsBlocking)
+        {
+            // Create the parking lots now, so the first park on a stage's thread allocates nothing.
+            _ = (_single ?? _cursor).ParkingLot;
+            foreach (var dependent in _dependents)
+            {
+                _ = dependent.ParkingLot;
+            }
+        }
     }
 
     /// <summary>True once <see cref="Alert"/> has been called: the consumer should drain what is available and stop.</summary>

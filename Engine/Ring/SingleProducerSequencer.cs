@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Engine.Ring;
 
@@ -8,9 +9,9 @@ namespace Engine.Ring;
 /// </summary>
 public sealed class SingleProducerSequencer : Sequencer
 {
-    // Producer-thread-only state: the last claimed sequence and the last seen minimum of the gating sequences.
-    private long _nextValue = Sequence.InitialValue;
-    private long _cachedGatingValue = Sequence.InitialValue;
+    // Producer-thread-only state, written on every claim: padded so that whatever the allocator put next to
+    // this object (a consumer's counters, say) never shares its cache line.
+    private ProducerState _producer = new() { NextValue = Sequence.InitialValue, CachedGatingValue = Sequence.InitialValue };
 
     public SingleProducerSequencer(int bufferSize, IWaitStrategy waitStrategy)
         : base(bufferSize, waitStrategy)
@@ -20,30 +21,30 @@ public sealed class SingleProducerSequencer : Sequencer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override long Next()
     {
-        var nextValue = _nextValue;
+        var nextValue = _producer.NextValue;
         var nextSequence = nextValue + 1;
         var wrapPoint = nextSequence - BufferSize;
-        if (wrapPoint > _cachedGatingValue || _cachedGatingValue > nextValue)
+        if (wrapPoint > _producer.CachedGatingValue || _producer.CachedGatingValue > nextValue)
         {
             WaitForCapacity(nextValue, wrapPoint);
         }
 
-        _nextValue = nextSequence;
+        _producer.NextValue = nextSequence;
         return nextSequence;
     }
 
     public override long Next(int count)
     {
         ThrowIfBadCount(count);
-        var nextValue = _nextValue;
+        var nextValue = _producer.NextValue;
         var nextSequence = nextValue + count;
         var wrapPoint = nextSequence - BufferSize;
-        if (wrapPoint > _cachedGatingValue || _cachedGatingValue > nextValue)
+        if (wrapPoint > _producer.CachedGatingValue || _producer.CachedGatingValue > nextValue)
         {
             WaitForCapacity(nextValue, wrapPoint);
         }
 
-        _nextValue = nextSequence;
+        _producer.NextValue = nextSequence;
         return nextSequence;
     }
 
@@ -53,13 +54,13 @@ public sealed class SingleProducerSequencer : Sequencer
     public override bool TryNext(int count, out long highest)
     {
         ThrowIfBadCount(count);
-        var nextValue = _nextValue;
+        var nextValue = _producer.NextValue;
         var wrapPoint = nextValue + count - BufferSize;
-        if (wrapPoint > _cachedGatingValue || _cachedGatingValue > nextValue)
+        if (wrapPoint > _producer.CachedGatingValue || _producer.CachedGatingValue > nextValue)
         {
             Cursor.SetValueVolatile(nextValue);
             var minimum = Sequence.Minimum(GatingSequences, nextValue);
-            _cachedGatingValue = minimum;
+            _producer.CachedGatingValue = minimum;
             if (wrapPoint > minimum)
             {
                 highest = Sequence.InitialValue;
@@ -67,7 +68,7 @@ public sealed class SingleProducerSequencer : Sequencer
             }
         }
 
-        highest = _nextValue = nextValue + count;
+        highest = _producer.NextValue = nextValue + count;
         return true;
     }
 
@@ -105,6 +106,16 @@ public sealed class SingleProducerSequencer : Sequencer
             spin.SpinOnce(sleep1Threshold: -1);
         }
 
-        _cachedGatingValue = minimum;
+        _producer.CachedGatingValue = minimum;
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 128 + 16)]
+    private struct ProducerState
+    {
+        [FieldOffset(64)]
+        public long NextValue;
+
+        [FieldOffset(72)]
+        public long CachedGatingValue;
     }
 }
