@@ -10,7 +10,12 @@ public static class EngineHostBuilder
 {
     public static HostApplicationBuilder Create(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        // appsettings.json ships beside the binary; read it from there whatever the working directory is.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;

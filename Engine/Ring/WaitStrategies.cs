@@ -84,8 +84,8 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
     /// <param name="parkTimeout">Longest single park; the waiter then returns so its stage can look around.</param>
     public SpinThenBlockWaitStrategy(TimeSpan? spin = null, TimeSpan? yield = null, TimeSpan? parkTimeout = null)
     {
-        var spinFor = spin ?? TimeSpan.FromMicroseconds(20);
-        var yieldFor = yield ?? TimeSpan.FromMilliseconds(1);
+        var spinFor = spin ?? TimeSpan.FromMicroseconds(2);
+        var yieldFor = yield ?? TimeSpan.FromMilliseconds(2);
         var park = parkTimeout ?? TimeSpan.FromMilliseconds(50);
         ArgumentOutOfRangeException.ThrowIfLessThan(spinFor, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(yieldFor, TimeSpan.Zero);

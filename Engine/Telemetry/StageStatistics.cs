@@ -11,6 +11,7 @@ public sealed class StageStatistics
 {
     private long _events;
     private long _batches;
+    private long _threadAllocatedBytes;
 
     public StageStatistics(string stage) => Stage = stage;
 
@@ -23,6 +24,12 @@ public sealed class StageStatistics
 
     public long Batches => Volatile.Read(ref _batches);
 
+    /// <summary>
+    /// Bytes the stage's thread had allocated at the end of its last batch (GC's per-thread count). It must stop
+    /// moving once the stage is warm: the hot path allocates nothing.
+    /// </summary>
+    public long ThreadAllocatedBytes => Volatile.Read(ref _threadAllocatedBytes);
+
     /// <summary>Counts one event published at <paramref name="publishedTimestamp"/> and finished at <paramref name="now"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Record(long publishedTimestamp, long now, bool endOfBatch)
@@ -32,6 +39,7 @@ public sealed class StageStatistics
         if (endOfBatch)
         {
             Volatile.Write(ref _batches, _batches + 1);
+            Volatile.Write(ref _threadAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
         }
     }
 

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Tests.Hosting;
+
+/// <summary>The engine as a real child process (the same binary `dotnet run --project Engine` runs), with its output captured.</summary>
+public sealed partial class EngineProcess : IDisposable
+{
+    private const int SigInt = 2;
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly object _gate = new();
+
+    public EngineProcess(params (string Name, string Value)[] environment)
+    {
+        var engine = Path.Combine(AppContext.BaseDirectory, "Engine.dll");
+        var start = new ProcessStartInfo("dotnet", ["exec", engine])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits until the output contains <paramref name="text"/>; false on timeout or exit.</summary>
+    public bool WaitForOutput(string text, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (Output.Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();
+                return Output.Contains(text, StringComparison.Ordinal);
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return false;
+    }
+
+    /// <summary>Sends Ctrl-C (SIGINT), as an operator at the terminal would.</summary>
+    public void Interrupt() => Assert.Equal(0, Kill(_process.Id, SigInt));
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        Assert.True(_process.WaitForExit(timeout), $"engine did not exit; output:\n{Output}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
