@@ -48,3 +48,27 @@ public readonly struct ForwardingHandler(Tally tally) : IEventHandler<PerfEvent>
         tally.Add(data.Value);
     }
 }
+
+/// <summary>Drives a ring the way the channel baseline is driven, so both sides of a comparison do the same work.</summary>
+public static class RingDriver
+{
+    /// <summary>The ring side of the same measurement: publish one event at a time, then wait for the last stage.</summary>
+    public static long PublishAndWait(RingBuffer<PerfEvent> ring, Sequence last, Tally tally, int events)
+    {
+        long sequence = 0;
+        for (long i = 0; i < events; i++)
+        {
+            sequence = ring.Next();
+            ring[sequence].Value = i;
+            ring.Publish(sequence);
+        }
+
+        var spin = default(SpinWait);
+        while (last.Value < sequence)
+        {
+            spin.SpinOnce(-1);
+        }
+
+        return tally.Sum;
+    }
+}

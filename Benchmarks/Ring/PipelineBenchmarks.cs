@@ -55,73 +55,20 @@ public class PipelineBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Events, Description = "Ring 3-stage pipeline")]
-    public long RingThreeStages()
-    {
-        var ring = _ring;
-        long last = 0;
-        for (long i = 0; i < Events; i++)
-        {
-            last = ring.Next();
-            ring[last].Value = i;
-            ring.Publish(last);
-        }
-
-        var spin = default(SpinWait);
-        while (_tail.Value < last)
-        {
-            spin.SpinOnce(-1);
-        }
-
-        return _ringTally.Sum;
-    }
+    public long RingThreeStages() => RingDriver.PublishAndWait(_ring, _tail, _ringTally, Events);
 
     [GlobalSetup(Target = nameof(ChannelThreeStages))]
     public void SetupChannels()
     {
         _channelTally = new Tally();
-        var channels = new Channel<PerfEvent>[3];
-        for (var i = 0; i < channels.Length; i++)
-        {
-            channels[i] = Channel.CreateBounded<PerfEvent>(new BoundedChannelOptions(RingSize / 4)
-            {
-                SingleReader = true,
-                SingleWriter = true,
-                FullMode = BoundedChannelFullMode.Wait,
-            });
-        }
-
+        var channels = new[] { ChannelBaseline.CreateSpsc(RingSize / 4), ChannelBaseline.CreateSpsc(RingSize / 4), ChannelBaseline.CreateSpsc(RingSize / 4) };
         _channelHead = channels[0].Writer;
-        _channelStages = new Thread[3];
-        for (var i = 0; i < 3; i++)
-        {
-            var reader = channels[i].Reader;
-            var next = i < 2 ? channels[i + 1].Writer : null;
-            var tally = i == 2 ? _channelTally : new Tally();
-            _channelStages[i] = new Thread(() =>
-            {
-                while (true)
-                {
-                    while (reader.TryRead(out var item))
-                    {
-                        item.Value += 1;
-                        tally.Add(item.Value);
-                        if (next is not null && !next.TryWrite(item))
-                        {
-                            next.WriteAsync(item).AsTask().GetAwaiter().GetResult();
-                        }
-                    }
-
-                    tally.Publish();
-                    if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-                    {
-                        next?.Complete();
-                        return;
-                    }
-                }
-            })
-            { IsBackground = true };
-            _channelStages[i].Start();
-        }
+        _channelStages =
+        [
+            ChannelBaseline.StartStage(channels[0].Reader, channels[1].Writer, new Tally()),
+            ChannelBaseline.StartStage(channels[1].Reader, channels[2].Writer, new Tally()),
+            ChannelBaseline.StartStage(channels[2].Reader, next: null, _channelTally),
+        ];
     }
 
     [GlobalCleanup(Target = nameof(ChannelThreeStages))]
@@ -135,24 +82,5 @@ public class PipelineBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Events, Baseline = true, Description = "Channel<T> 3-stage pipeline")]
-    public long ChannelThreeStages()
-    {
-        var target = _channelTally.Count + Events;
-        for (long i = 0; i < Events; i++)
-        {
-            var item = new PerfEvent { Value = i };
-            if (!_channelHead.TryWrite(item))
-            {
-                _channelHead.WriteAsync(item).AsTask().GetAwaiter().GetResult();
-            }
-        }
-
-        var spin = default(SpinWait);
-        while (_channelTally.Count < target)
-        {
-            spin.SpinOnce(-1);
-        }
-
-        return _channelTally.Sum;
-    }
+    public long ChannelThreeStages() => ChannelBaseline.PublishAndWait(_channelHead, _channelTally, Events);
 }

@@ -47,59 +47,14 @@ public class RingThroughputBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Events, Description = "Ring 1P1C")]
-    public long Ring1P1C()
-    {
-        var ring = _ring;
-        long last = 0;
-        for (long i = 0; i < Events; i++)
-        {
-            last = ring.Next();
-            ring[last].Value = i;
-            ring.Publish(last);
-        }
-
-        var consumed = _consumer.Sequence;
-        var spin = default(SpinWait);
-        while (consumed.Value < last)
-        {
-            spin.SpinOnce(-1);
-        }
-
-        return _ringTally.Sum;
-    }
+    public long Ring1P1C() => RingDriver.PublishAndWait(_ring, _consumer.Sequence, _ringTally, Events);
 
     [GlobalSetup(Target = nameof(Channel1P1C))]
     public void SetupChannel()
     {
         _channelTally = new Tally();
-        _channel = Channel.CreateBounded<PerfEvent>(new BoundedChannelOptions(RingSize)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = false,
-        });
-        var reader = _channel.Reader;
-        var tally = _channelTally;
-        _channelReader = new Thread(() =>
-        {
-            // The idiomatic consumer: drain with TryRead, wait with WaitToReadAsync when empty.
-            while (true)
-            {
-                while (reader.TryRead(out var item))
-                {
-                    tally.Add(item.Value);
-                }
-
-                tally.Publish();
-                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-                {
-                    return;
-                }
-            }
-        })
-        { IsBackground = true, Name = "channel-reader" };
-        _channelReader.Start();
+        _channel = ChannelBaseline.CreateSpsc(RingSize);
+        _channelReader = ChannelBaseline.StartStage(_channel.Reader, next: null, _channelTally);
     }
 
     [GlobalCleanup(Target = nameof(Channel1P1C))]
@@ -110,25 +65,5 @@ public class RingThroughputBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Events, Baseline = true, Description = "Channel<T> 1P1C")]
-    public long Channel1P1C()
-    {
-        var writer = _channel.Writer;
-        var target = _channelTally.Count + Events;
-        for (long i = 0; i < Events; i++)
-        {
-            var item = new PerfEvent { Value = i };
-            if (!writer.TryWrite(item))
-            {
-                writer.WriteAsync(item).AsTask().GetAwaiter().GetResult();
-            }
-        }
-
-        var spin = default(SpinWait);
-        while (_channelTally.Count < target)
-        {
-            spin.SpinOnce(-1);
-        }
-
-        return _channelTally.Sum;
-    }
+    public long Channel1P1C() => ChannelBaseline.PublishAndWait(_channel.Writer, _channelTally, Events);
 }
