@@ -152,7 +152,6 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
             var available = _barrier.WaitFor(next);
             if (available >= next)
             {
-                _barrier.PrefetchNext();
                 for (; next < available; next++)
                 {
                     _inFlight = next;

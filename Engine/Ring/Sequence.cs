@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Ring;
 
@@ -42,20 +41,6 @@ public sealed class Sequence
     /// <summary>Release store: everything written before it is visible to a thread that reads this value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetValue(long value) => Volatile.Write(ref _value, value);
-
-    /// <summary>
-    /// Starts pulling this sequence's cache line toward the calling core without waiting for it, so that a consumer
-    /// can overlap the miss on its next read with the batch it is handling. Only a hint: the address may be stale
-    /// if the GC moves the object in between, which costs nothing but the hint.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch()
-    {
-        if (Sse.IsSupported)
-        {
-            Sse.Prefetch0(Unsafe.AsPointer(ref _value));
-        }
-    }
 
     /// <summary>Store followed by a full fence, for the rare places that must not let a later load pass it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

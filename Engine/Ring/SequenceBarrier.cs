@@ -57,10 +57,6 @@ public sealed class SequenceBarrier
         return available >= sequence ? available : _waitStrategy.WaitFor(sequence, this);
     }
 
-    /// <summary>Starts fetching what the next <see cref="GetAvailable"/> will read, so the miss overlaps the batch in hand.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void PrefetchNext() => _single?.Prefetch();
-
     /// <summary>The highest readable sequence right now, without waiting.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long GetAvailable(long sequence)

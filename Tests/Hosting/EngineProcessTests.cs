@@ -10,15 +10,21 @@ public sealed partial class EngineProcessTests
     [Fact]
     public void The_engine_starts_its_stages_reports_throughput_and_exits_0_on_ctrl_c_after_draining()
     {
-        using var engine = new EngineProcess(("Engine__ReportInterval", "00:00:01"), ("Engine__Synthetic__EventsPerSecond", "5000"));
+        var lastCpu = Environment.ProcessorCount - 1;
+        using var engine = new EngineProcess(
+            ("Engine__ReportInterval", "00:00:01"),
+            ("Engine__Synthetic__EventsPerSecond", "5000"),
+            ("Engine__Ring__StageCpus__tail", lastCpu.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         Assert.True(engine.WaitForOutput("Throughput:", s_startTimeout), engine.Output);
         var output = engine.Output;
         Assert.Matches(RingReady(), output);
-        foreach (var stage in new[] { "brain", "execution", "tail" })
+        foreach (var stage in new[] { "brain", "execution" })
         {
             Assert.Matches(new Regex($"Stage {stage} started: thread '{stage}' \\(managed id \\d+\\) on CPU \\d+, not pinned"), output);
         }
+
+        Assert.Matches(new Regex($"Stage tail started: thread 'tail' \\(managed id \\d+\\) on CPU {lastCpu}, pinned to CPU {lastCpu}"), output);
 
         engine.Interrupt();
         Assert.Equal(0, engine.WaitForExit(TimeSpan.FromSeconds(30)));
