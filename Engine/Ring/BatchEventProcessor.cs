@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Engine.Ring;
 
@@ -24,8 +25,8 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     private readonly bool _signalProgress;
     private readonly EventFaultHandler? _onFault;
     private readonly Sequence _sequence = new();
+    private readonly InFlight _inFlight = new();
     private THandler _handler;
-    private long _inFlight;
     private int _state;
     private TaskCompletionSource _stopped = CompletedStop();
 
@@ -120,7 +121,7 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
                 catch (Exception exception)
                 {
                     // Everything before the event in flight is done; what happens to that one is the fault handler's call.
-                    var failed = _inFlight;
+                    var failed = _inFlight.Sequence;
                     if ((_onFault?.Invoke(exception, failed) ?? FaultAction.Halt) == FaultAction.Halt)
                     {
                         Fault = exception;
@@ -154,11 +155,11 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
             {
                 for (; next < available; next++)
                 {
-                    _inFlight = next;
+                    _inFlight.Sequence = next;
                     _handler.OnEvent(ref Unsafe.Add(ref firstSlot, (nint)(next & mask)), next, endOfBatch: false);
                 }
 
-                _inFlight = next;
+                _inFlight.Sequence = next;
                 _handler.OnEvent(ref Unsafe.Add(ref firstSlot, (nint)(next & mask)), next, endOfBatch: true);
                 next++;
 
@@ -174,4 +175,15 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
             }
         }
     }
+}
+
+/// <summary>
+/// The sequence a processor's handler is working on, written once per event: a padded object of its own so that
+/// these writes never share a cache line with state another thread reads.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 128 + 8)]
+internal sealed class InFlight
+{
+    [FieldOffset(64)]
+    public long Sequence;
 }

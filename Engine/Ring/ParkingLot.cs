@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Engine.Ring;
 
@@ -16,9 +17,15 @@ namespace Engine.Ring;
 /// about to sleep anyway). The pulse happens under the lock the parker holds until it waits, so it cannot
 /// slip in between the re-check and the wait.
 /// </remarks>
+[StructLayout(LayoutKind.Explicit, Size = 128 + 8)]
 internal sealed class ParkingLot
 {
+    [FieldOffset(0)]
     private readonly object _gate = new();
+
+    // Read by the sequence's writer after every store: padded so that whatever the allocator put next to this
+    // object (a stage's per-event state, say) never shares its line.
+    [FieldOffset(64)]
     private int _waiters;
 
     /// <summary>Sleeps until <paramref name="barrier"/> has <paramref name="sequence"/>, it is alerted, or the timeout passes.</summary>
@@ -48,15 +55,19 @@ internal sealed class ParkingLot
         return available;
     }
 
-    /// <summary>Wakes every parked thread, if there is one.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// <summary>Wakes every parked thread, if there is one: inline, a single load when nobody is parked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WakeAll()
     {
-        if (Volatile.Read(ref _waiters) == 0)
+        if (Volatile.Read(ref _waiters) != 0)
         {
-            return;
+            PulseAll();
         }
+    }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PulseAll()
+    {
         lock (_gate)
         {
             Monitor.PulseAll(_gate);

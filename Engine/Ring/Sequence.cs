@@ -21,9 +21,9 @@ public sealed class Sequence
 
     private const int Padding = 56;
 
-    // Read-mostly: set once by the first thread that parks on this sequence. It shares the leading padding,
-    // which only the owner's own signalling reads, so it costs the hot value nothing.
-    [FieldOffset(0)]
+    // Set before the stages start and read by the writer after each store. It sits right before the value so
+    // that every cache line it can share holds only this object's own padding, header or value.
+    [FieldOffset(Padding - 8)]
     private ParkingLot? _parkingLot;
 
     [FieldOffset(Padding)]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Engine.Telemetry;
 
@@ -7,18 +8,31 @@ namespace Engine.Telemetry;
 /// What one ring stage has done: events handled, batches, and the latency from the event's publication to
 /// the moment the stage finished it. Written only by the stage's thread; read by the reporter.
 /// </summary>
+/// <remarks>The counters are written on every event, so they sit in a padded block of their own.</remarks>
+[StructLayout(LayoutKind.Explicit, Size = 192)]
 public sealed class StageStatistics
 {
+    [FieldOffset(64)]
     private long _events;
+
+    [FieldOffset(72)]
     private long _batches;
+
+    [FieldOffset(80)]
     private long _threadAllocatedBytes;
 
-    public StageStatistics(string stage) => Stage = stage;
+    [FieldOffset(0)]
+    private readonly string _stage;
 
-    public string Stage { get; }
+    [FieldOffset(8)]
+    private readonly LatencyHistogram _sincePublished = new();
+
+    public StageStatistics(string stage) => _stage = stage;
+
+    public string Stage => _stage;
 
     /// <summary>Latency from publication to this stage's completion, in nanoseconds.</summary>
-    public LatencyHistogram SincePublished { get; } = new();
+    public LatencyHistogram SincePublished => _sincePublished;
 
     public long Events => Volatile.Read(ref _events);
 
