@@ -63,13 +63,7 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     /// </summary>
     public Thread Start(Action? onThreadStart = null)
     {
-        if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
-        {
-            throw new InvalidOperationException($"processor '{Name}' is already running");
-        }
-
-        _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _barrier.ClearAlert();
+        BeginRun();
         var thread = new Thread(() =>
         {
             onThreadStart?.Invoke();
@@ -86,6 +80,16 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     /// <summary>Runs the loop on the calling thread until halted.</summary>
     public void Run()
     {
+        BeginRun();
+        RunLoop();
+    }
+
+    public void Halt() => _barrier.Alert();
+
+    public bool Join(TimeSpan timeout) => _stopped.Task.Wait(timeout);
+
+    private void BeginRun()
+    {
         if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
         {
             throw new InvalidOperationException($"processor '{Name}' is already running");
@@ -93,12 +97,7 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
 
         _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _barrier.ClearAlert();
-        RunLoop();
     }
-
-    public void Halt() => _barrier.Alert();
-
-    public bool Join(TimeSpan timeout) => _stopped.Task.Wait(timeout);
 
     private static TaskCompletionSource CompletedStop()
     {

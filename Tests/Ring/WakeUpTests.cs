@@ -23,14 +23,8 @@ public sealed class WakeUpTests
             ? new BlockingWaitStrategy(s_longPark)
             : new SpinThenBlockWaitStrategy(TimeSpan.Zero, TimeSpan.Zero, s_longPark);
         var ring = RingBuffer.CreateSingleProducer<TestEvent>(64, wait);
-        var checks = new[] { new DeliveryCheck(1, 1), new DeliveryCheck(1, 2), new DeliveryCheck(1, 3) };
-        var s1 = new BatchEventProcessor<TestEvent, CheckingHandler>("s1", ring, ring.NewBarrier(), new CheckingHandler(checks[0]));
-        var s2 = new BatchEventProcessor<TestEvent, CheckingHandler>("s2", ring, ring.NewBarrier(s1.Sequence), new CheckingHandler(checks[1]));
-        var s3 = new BatchEventProcessor<TestEvent, CheckingHandler>("s3", ring, ring.NewBarrier(s2.Sequence), new CheckingHandler(checks[2]));
-        ring.AddGatingSequences(s3.Sequence);
-        s1.Start();
-        s2.Start();
-        s3.Start();
+        var (stages, checks) = CheckedChain.Start(ring);
+        var s3 = stages[2];
 
         var slowest = TimeSpan.Zero;
         for (long i = 0; i < rounds; i++)
@@ -51,7 +45,7 @@ public sealed class WakeUpTests
             slowest = took > slowest ? took : slowest;
         }
 
-        foreach (var stage in new IEventProcessor[] { s1, s2, s3 })
+        foreach (var stage in stages)
         {
             stage.Halt();
             Assert.True(stage.Join(TimeSpan.FromSeconds(5)), $"{stage.Name} did not stop");
