@@ -89,7 +89,7 @@ public static class LatencyHarness
         return text.ToString();
     }
 
-    private static string ResultsDirectory()
+    internal static string ResultsDirectory()
     {
         // Walk up from the binary to the project folder so results land in the repository, not in bin/.
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

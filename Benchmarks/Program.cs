@@ -1,11 +1,16 @@
 using BenchmarkDotNet.Running;
 using Benchmarks;
 
-// "latency" runs the HdrHistogram round-trip harness; anything else goes to BenchmarkDotNet's switcher
+// "latency" runs the HdrHistogram round-trip harness, "throughput" the interleaved ring/channel rounds; anything else goes to BenchmarkDotNet's switcher
 // (for example: --filter '*PingPong*').
 if (args.Length > 0 && args[0] == "latency")
 {
     return LatencyHarness.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "throughput")
+{
+    return ThroughputHarness.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(PercentileConfig).Assembly).Run(args);
