@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Benchmarks.Ring;
 using Engine.Ring;
@@ -33,11 +32,7 @@ public static class LatencyHarness
             rows.Add(("Channel<T>, polling echo", Measure(channel.RoundTrip, roundTrips, out var allocated), allocated));
         }
 
-        var table = Render(rows, roundTrips);
-        Console.WriteLine(table);
-        var path = Path.Combine(ResultsDirectory(), "pingpong-latency.md");
-        File.WriteAllText(path, table);
-        Console.WriteLine($"written to {path}");
+        ResultsFile.Write("pingpong-latency.md", Render(rows, roundTrips));
         return 0;
     }
 
@@ -68,16 +63,12 @@ public static class LatencyHarness
         return histogram;
     }
 
-    private static string Render(List<(string Name, LongHistogram Histogram, long Allocated)> rows, int roundTrips)
+    private static StringBuilder Render(List<(string Name, LongHistogram Histogram, long Allocated)> rows, int roundTrips)
     {
-        var text = new StringBuilder();
-        text.AppendLine("# Ping-pong round-trip latency (HdrHistogram, every round trip timed)");
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project Benchmarks -- latency {roundTrips}`  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"{roundTrips:N0} round trips per row after {WarmUp:N0} of warm-up; each includes two `Stopwatch.GetTimestamp()` calls (about 20-40 ns).");
-        text.AppendLine();
+        var text = ResultsFile.Begin(
+            "Ping-pong round-trip latency (HdrHistogram, every round trip timed)",
+            $"latency {roundTrips}",
+            $"{roundTrips:N0} round trips per row after {WarmUp:N0} of warm-up; each includes two `Stopwatch.GetTimestamp()` calls (about 20-40 ns).");
         text.AppendLine("| Echo | p50 (ns) | p90 (ns) | p99 (ns) | p99.9 (ns) | p99.99 (ns) | max (ns) | allocated in timed loop |");
         text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (name, histogram, allocated) in rows)
@@ -86,20 +77,6 @@ public static class LatencyHarness
                 $"| {name} | {histogram.GetValueAtPercentile(50):N0} | {histogram.GetValueAtPercentile(90):N0} | {histogram.GetValueAtPercentile(99):N0} | {histogram.GetValueAtPercentile(99.9):N0} | {histogram.GetValueAtPercentile(99.99):N0} | {histogram.GetMaxValue():N0} | {allocated} B |");
         }
 
-        return text.ToString();
-    }
-
-    internal static string ResultsDirectory()
-    {
-        // Walk up from the binary to the project folder so results land in the repository, not in bin/.
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Benchmarks.csproj")))
-        {
-            directory = directory.Parent;
-        }
-
-        var results = Path.Combine(directory?.FullName ?? Environment.CurrentDirectory, "results");
-        Directory.CreateDirectory(results);
-        return results;
+        return text;
     }
 }

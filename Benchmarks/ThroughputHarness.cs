@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Benchmarks.Ring;
 using Engine.Ring;
@@ -59,11 +58,7 @@ public static class ThroughputHarness
         }
 
         channel.CleanupChannel();
-        var table = Render(strategies, ringTimes, ratios, channelTimes, rounds);
-        Console.WriteLine(table);
-        var path = Path.Combine(LatencyHarness.ResultsDirectory(), "throughput-interleaved.md");
-        File.WriteAllText(path, table);
-        Console.WriteLine($"written to {path}");
+        ResultsFile.Write("throughput-interleaved.md", Render(strategies, ringTimes, ratios, channelTimes, rounds));
         return 0;
     }
 
@@ -80,16 +75,12 @@ public static class ThroughputHarness
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static string Render(WaitStrategyKind[] strategies, List<double>[] ringTimes, List<double>[] ratios, List<double> channelTimes, int rounds)
+    private static StringBuilder Render(WaitStrategyKind[] strategies, List<double>[] ringTimes, List<double>[] ratios, List<double> channelTimes, int rounds)
     {
-        var text = new StringBuilder();
-        text.AppendLine("# 1P1C throughput, ring and channel measured in alternation");
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project Benchmarks -- throughput {rounds}`  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} rounds after one of warm-up; each round times {EventsPerCall:N0} events through the channel, then through the ring with each wait strategy (same event struct, same per-event publish, same consumer work).");
-        text.AppendLine();
+        var text = ResultsFile.Begin(
+            "1P1C throughput, ring and channel measured in alternation",
+            $"throughput {rounds}",
+            $"{rounds} rounds after one of warm-up; each round times {EventsPerCall:N0} events through the channel, then through the ring with each wait strategy (same event struct, same per-event publish, same consumer work).");
         text.AppendLine("| Transport | median ns/event | median M events/s | fastest round ns/event | median ratio vs channel (same round) |");
         text.AppendLine("| --- | ---: | ---: | ---: | ---: |");
         var channelMedian = Median(channelTimes);
@@ -109,6 +100,6 @@ public static class ThroughputHarness
             text.AppendLine(CultureInfo.InvariantCulture, $"- {strategies[i]}: {string.Join(' ', ringTimes[i].Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}");
         }
 
-        return text.ToString();
+        return text;
     }
 }
