@@ -28,31 +28,43 @@ internal sealed class ParkingLot
     [FieldOffset(64)]
     private int _waiters;
 
-    /// <summary>Sleeps until <paramref name="barrier"/> has <paramref name="sequence"/>, it is alerted, or the timeout passes.</summary>
-    public long Park(long sequence, SequenceBarrier barrier, int timeoutMilliseconds)
+    /// <summary>
+    /// Parks the calling thread until <paramref name="barrier"/> has <paramref name="sequence"/> or is alerted, each time on
+    /// the lot of the dependency it is still waiting for (with several upstream stages, that changes as they
+    /// advance). Returns the highest available sequence; smaller than <paramref name="sequence"/> when alerted or when a
+    /// single park times out, so the caller can look around.
+    /// </summary>
+    public static long ParkUntilAvailable(long sequence, SequenceBarrier barrier, int timeoutMilliseconds)
     {
         long available;
+        while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
+        {
+            if (!barrier.WaitTarget(sequence).ParkingLot.Park(sequence, barrier, timeoutMilliseconds))
+            {
+                return barrier.GetAvailable(sequence);
+            }
+        }
+
+        return available;
+    }
+
+    /// <summary>Sleeps once, unless the sequence is already there; false when the timeout passed without a wake-up.</summary>
+    private bool Park(long sequence, SequenceBarrier barrier, int timeoutMilliseconds)
+    {
         lock (_gate)
         {
             Interlocked.Increment(ref _waiters);
             Interlocked.MemoryBarrierProcessWide();
             try
             {
-                while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
-                {
-                    if (!Monitor.Wait(_gate, timeoutMilliseconds))
-                    {
-                        return barrier.GetAvailable(sequence);
-                    }
-                }
+                return barrier.GetAvailable(sequence) >= sequence || barrier.IsAlerted
+                    || Monitor.Wait(_gate, timeoutMilliseconds);
             }
             finally
             {
                 Interlocked.Decrement(ref _waiters);
             }
         }
-
-        return available;
     }
 
     /// <summary>Wakes every parked thread, if there is one: inline, a single load when nobody is parked.</summary>

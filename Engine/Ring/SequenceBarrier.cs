@@ -9,7 +9,6 @@ namespace Engine.Ring;
 public sealed class SequenceBarrier
 {
     private readonly IWaitStrategy _waitStrategy;
-    private readonly Sequence _cursor;
     private readonly Sequence? _single;
     private readonly Sequence[] _dependents;
     // Only set when this barrier reads the cursor of a multi-producer ring, where "claimed" is not "published".
@@ -19,7 +18,6 @@ public sealed class SequenceBarrier
     internal SequenceBarrier(Sequencer sequencer, Sequence[] upstream)
     {
         _waitStrategy = sequencer.WaitStrategy;
-        _cursor = sequencer.Cursor;
         if (upstream.Length == 0)
         {
             _single = sequencer.Cursor;
@@ -35,7 +33,7 @@ public sealed class SequenceBarrier
         if (_waitStrategy.IsBlocking)
         {
             // Create the parking lots now, so the first park on a stage's thread allocates nothing.
-            _ = (_single ?? _cursor).ParkingLot;
+            _ = _single?.ParkingLot;
             foreach (var dependent in _dependents)
             {
                 _ = dependent.ParkingLot;
@@ -89,7 +87,7 @@ public sealed class SequenceBarrier
             }
         }
 
-        return _dependents.Length > 0 ? _dependents[0] : _cursor;
+        return _dependents[0];
     }
 
     /// <summary>Asks the consumer to stop once it has drained what is available, and wakes it if it is parked.</summary>

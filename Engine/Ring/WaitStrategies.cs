@@ -133,7 +133,7 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
         {
             if (Stopwatch.GetTimestamp() >= yieldUntil)
             {
-                return barrier.WaitTarget(sequence).ParkingLot.Park(sequence, barrier, _parkTimeoutMilliseconds);
+                return ParkingLot.ParkUntilAvailable(sequence, barrier, _parkTimeoutMilliseconds);
             }
 
             Thread.Yield();
@@ -181,13 +181,8 @@ public sealed class BlockingWaitStrategy : IWaitStrategy
 
     public bool IsBlocking => true;
 
-    public long WaitFor(long sequence, SequenceBarrier barrier)
-    {
-        var available = barrier.GetAvailable(sequence);
-        return available >= sequence || barrier.IsAlerted
-            ? available
-            : barrier.WaitTarget(sequence).ParkingLot.Park(sequence, barrier, _parkTimeoutMilliseconds);
-    }
+    public long WaitFor(long sequence, SequenceBarrier barrier) =>
+        ParkingLot.ParkUntilAvailable(sequence, barrier, _parkTimeoutMilliseconds);
 }
 
 /// <summary>The wait strategies by name, for configuration.</summary>

@@ -129,6 +129,38 @@ public sealed class RingDeliveryTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(SharingWaitStrategies))]
+    public void A_stage_gated_on_two_parallel_stages_sees_every_event_after_both(WaitStrategyKind kind)
+    {
+        const int events = 200_000;
+        var ring = RingBuffer.CreateSingleProducer<TestEvent>(128, WaitStrategyFactory.Create(kind));
+        var left = new BatchEventProcessor<TestEvent, CheckingHandler>("left", ring, ring.NewBarrier(), new CheckingHandler(new DeliveryCheck(1, 1)));
+        var right = new BatchEventProcessor<TestEvent, MarkingHandler>("right", ring, ring.NewBarrier(), default);
+        var join = new DeliveryCheck(1, 3);
+        var joined = new BatchEventProcessor<TestEvent, CheckingHandler>("join", ring, ring.NewBarrier(left.Sequence, right.Sequence), new CheckingHandler(join));
+        ring.AddGatingSequences(joined.Sequence);
+        left.Start();
+        right.Start();
+        joined.Start();
+
+        for (long i = 0; i < events; i++)
+        {
+            var sequence = ring.Next();
+            ring[sequence].Value = i;
+            ring.Publish(sequence);
+        }
+
+        foreach (var stage in new IEventProcessor[] { left, right, joined })
+        {
+            stage.Halt();
+            Assert.True(stage.Join(s_timeout), $"{stage.Name} did not stop");
+        }
+
+        Assert.Null(join.FirstError);
+        Assert.Equal(events, join.Count);
+    }
+
     [Fact]
     public void A_full_ring_refuses_TryNext_and_blocks_Next_instead_of_overwriting()
     {

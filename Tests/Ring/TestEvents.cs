@@ -78,7 +78,7 @@ public sealed class DeliveryCheck
 
     public long ExpectedFrom(int producer) => _nextExpected[producer];
 
-    private static long Mark(in TestEvent e, int stage) => e.Value * 10 + stage + e.Producer * 1_000_000_000_000L;
+    public static long Mark(in TestEvent e, int stage) => e.Value * 10 + stage + e.Producer * 1_000_000_000_000L;
 }
 
 public struct CheckingHandler : IEventHandler<TestEvent>
@@ -88,6 +88,12 @@ public struct CheckingHandler : IEventHandler<TestEvent>
     public CheckingHandler(DeliveryCheck check) => _check = check;
 
     public readonly void OnEvent(ref TestEvent data, long sequence, bool endOfBatch) => _check.See(ref data, sequence, endOfBatch);
+}
+
+/// <summary>Leaves stage 2's mark without checking anything: the second branch of a diamond.</summary>
+public readonly struct MarkingHandler : IEventHandler<TestEvent>
+{
+    public void OnEvent(ref TestEvent data, long sequence, bool endOfBatch) => data.Stage2 = DeliveryCheck.Mark(data, 2);
 }
 
 /// <summary>Counts without checking: the cheapest possible stage, for allocation measurements.</summary>
