@@ -31,6 +31,9 @@ internal static partial class EngineLog
     [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Stage {Stage} did not drain within {Timeout}")]
     public static partial void DrainTimedOut(ILogger logger, string stage, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "The market source did not stop within {Timeout}; draining what it has published so far")]
+    public static partial void SourceDidNotStop(ILogger logger, TimeSpan timeout);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Critical, Message = "Stage {Stage} halted on a fault")]
     public static partial void StageFaulted(ILogger logger, Exception exception, string stage);
 }

@@ -20,14 +20,14 @@ public sealed class RingOptions
     /// Spin-then-block: how long an idle stage spins before it starts yielding. Short on purpose: with more stage
     /// threads than cores, a spinning stage holds the core the stage before it needs to produce its input.
     /// </summary>
-    public TimeSpan Spin { get; set; } = TimeSpan.FromMicroseconds(2);
+    public TimeSpan Spin { get; set; } = SpinThenBlockWaitStrategy.DefaultSpin;
 
     /// <summary>
     /// Spin-then-block: how long an idle stage keeps yielding before it parks. Yielding gives the core to any
     /// runnable thread, so it costs the I/O threads nothing; parking costs a wake-up (tens of microseconds here)
     /// on the next event. Longer than the usual gap between market events keeps the stages warm.
     /// </summary>
-    public TimeSpan Yield { get; set; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan Yield { get; set; } = SpinThenBlockWaitStrategy.DefaultYield;
 
     /// <summary>CPU to pin each stage's thread to, by stage name ("brain", "execution", "tail"); absent = not pinned.</summary>
     public Dictionary<string, int> StageCpus { get; set; } = new(StringComparer.OrdinalIgnoreCase);

@@ -101,7 +101,11 @@ public sealed class PipelineService : BackgroundService
             return;
         }
 
-        _source.Stop(s_drainTimeout);
+        if (!_source.Stop(s_drainTimeout))
+        {
+            EngineLog.SourceDidNotStop(_logger, s_drainTimeout);
+        }
+
         EngineLog.Stopping(_logger, _source.Published);
         _pipeline.HaltAndDrain(s_drainTimeout);
         for (var i = 0; i < _pipeline.Stages.Count; i++)

@@ -19,6 +19,8 @@ public enum OrderKind : byte
 /// <summary>Binance wire text for <see cref="OrderKind"/>.</summary>
 public static class OrderKindExtensions
 {
+    private static readonly OrderKind[] s_values = Enum.GetValues<OrderKind>();
+
     /// <summary>The wire text ("LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET") as static UTF-8.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a defined kind.</exception>
     public static ReadOnlySpan<byte> WireName(this OrderKind kind) => kind switch
@@ -31,18 +33,6 @@ public static class OrderKindExtensions
     };
 
     /// <summary>Reads the wire text (exact case) without allocating; other Binance types (e.g. "STOP") are not recognised.</summary>
-    public static bool TryParseWire(ReadOnlySpan<byte> utf8, out OrderKind kind)
-    {
-        for (var candidate = OrderKind.Limit; candidate <= OrderKind.TakeProfitMarket; candidate++)
-        {
-            if (utf8.SequenceEqual(candidate.WireName()))
-            {
-                kind = candidate;
-                return true;
-            }
-        }
-
-        kind = default;
-        return false;
-    }
+    public static bool TryParseWire(ReadOnlySpan<byte> utf8, out OrderKind kind) =>
+        WireNames.TryParse(utf8, s_values, WireName, out kind);
 }

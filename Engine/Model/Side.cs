@@ -16,6 +16,8 @@ public enum Side : byte
 /// <summary>Helpers for <see cref="Side"/>: the opposite side and the Binance wire text.</summary>
 public static class SideExtensions
 {
+    private static readonly Side[] s_values = Enum.GetValues<Side>();
+
     /// <summary>The other side, e.g. the side that closes a position.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a defined side.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -46,23 +48,8 @@ public static class SideExtensions
     };
 
     /// <summary>Reads the Binance wire text ("BUY"/"SELL", exact case) without allocating.</summary>
-    public static bool TryParseWire(ReadOnlySpan<byte> utf8, out Side side)
-    {
-        if (utf8.SequenceEqual("BUY"u8))
-        {
-            side = Side.Buy;
-            return true;
-        }
-
-        if (utf8.SequenceEqual("SELL"u8))
-        {
-            side = Side.Sell;
-            return true;
-        }
-
-        side = default;
-        return false;
-    }
+    public static bool TryParseWire(ReadOnlySpan<byte> utf8, out Side side) =>
+        WireNames.TryParse(utf8, s_values, WireName, out side);
 
     [DoesNotReturn]
     private static Side ThrowUndefined(Side side) => throw WireNames.Undefined(side);

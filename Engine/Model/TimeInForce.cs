@@ -19,6 +19,8 @@ public enum TimeInForce : byte
 /// <summary>Binance wire text for <see cref="TimeInForce"/>.</summary>
 public static class TimeInForceExtensions
 {
+    private static readonly TimeInForce[] s_values = Enum.GetValues<TimeInForce>();
+
     /// <summary>The wire text ("GTC", "IOC", "FOK", "GTX") as static UTF-8.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not defined.</exception>
     public static ReadOnlySpan<byte> WireName(this TimeInForce timeInForce) => timeInForce switch
@@ -31,18 +33,6 @@ public static class TimeInForceExtensions
     };
 
     /// <summary>Reads the wire text (exact case) without allocating.</summary>
-    public static bool TryParseWire(ReadOnlySpan<byte> utf8, out TimeInForce timeInForce)
-    {
-        for (var candidate = TimeInForce.Gtc; candidate <= TimeInForce.Gtx; candidate++)
-        {
-            if (utf8.SequenceEqual(candidate.WireName()))
-            {
-                timeInForce = candidate;
-                return true;
-            }
-        }
-
-        timeInForce = default;
-        return false;
-    }
+    public static bool TryParseWire(ReadOnlySpan<byte> utf8, out TimeInForce timeInForce) =>
+        WireNames.TryParse(utf8, s_values, WireName, out timeInForce);
 }

@@ -33,7 +33,7 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     /// <param name="name">The stage's name, used for its thread and in logs.</param>
     /// <param name="ring">The ring the stage reads.</param>
     /// <param name="barrier">What it waits on: the cursor, or the stages upstream of it.</param>
-    /// <param name="handler">The stage's logic; the processor owns this copy (see <see cref="Handler"/>).</param>
+    /// <param name="handler">The stage's logic; the processor calls its own copy, so state to read from outside belongs in objects it references.</param>
     /// <param name="onFault">What to do when the handler throws; without it the processor halts and keeps the exception.</param>
     public BatchEventProcessor(string name, RingBuffer<T> ring, SequenceBarrier barrier, THandler handler, EventFaultHandler? onFault = null)
     {
@@ -50,9 +50,6 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
 
     public Sequence Sequence => _sequence;
 
-    /// <summary>The handler instance the processor calls: read its state once the processor has stopped, or through references it holds.</summary>
-    public ref THandler Handler => ref _handler;
-
     public bool IsRunning => Volatile.Read(ref _state) == Running;
 
     public Exception? Fault { get; private set; }
@@ -63,7 +60,14 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     /// </summary>
     public Thread Start(Action? onThreadStart = null)
     {
-        BeginRun();
+        if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
+        {
+            throw new InvalidOperationException($"processor '{Name}' is already running");
+        }
+
+        _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _barrier.ClearAlert();
+
         var thread = new Thread(() =>
         {
             onThreadStart?.Invoke();
@@ -77,27 +81,9 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
         return thread;
     }
 
-    /// <summary>Runs the loop on the calling thread until halted.</summary>
-    public void Run()
-    {
-        BeginRun();
-        RunLoop();
-    }
-
     public void Halt() => _barrier.Alert();
 
     public bool Join(TimeSpan timeout) => _stopped.Task.Wait(timeout);
-
-    private void BeginRun()
-    {
-        if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
-        {
-            throw new InvalidOperationException($"processor '{Name}' is already running");
-        }
-
-        _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _barrier.ClearAlert();
-    }
 
     private static TaskCompletionSource CompletedStop()
     {

@@ -101,7 +101,7 @@ public sealed class MultiProducerSequencer : Sequencer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override bool IsAvailable(long sequence)
+    private bool IsAvailable(long sequence)
     {
         ref var flag = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_availableBuffer), (nint)(sequence & _indexMask));
         return Volatile.Read(ref flag) == (int)(sequence >>> _indexShift);

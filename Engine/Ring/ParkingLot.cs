@@ -28,6 +28,14 @@ internal sealed class ParkingLot
     [FieldOffset(64)]
     private int _waiters;
 
+    /// <summary>The longest single park in milliseconds for a configured timeout (default 50 ms); it must be positive.</summary>
+    public static int TimeoutMilliseconds(TimeSpan? parkTimeout)
+    {
+        var timeout = parkTimeout ?? TimeSpan.FromMilliseconds(50);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, nameof(parkTimeout));
+        return (int)Math.Max(1, timeout.TotalMilliseconds);
+    }
+
     /// <summary>
     /// Parks the calling thread until <paramref name="barrier"/> has <paramref name="sequence"/> or is alerted, each time on
     /// the lot of the dependency it is still waiting for (with several upstream stages, that changes as they

@@ -3,13 +3,6 @@ using System.Runtime.InteropServices;
 
 namespace Engine.Ring;
 
-/// <summary>Whether one thread or several publish into a ring.</summary>
-public enum ProducerType
-{
-    Single,
-    Multi,
-}
-
 /// <summary>Creates rings.</summary>
 public static class RingBuffer
 {
@@ -20,11 +13,6 @@ public static class RingBuffer
     /// <summary>Creates a ring any number of threads may publish into.</summary>
     public static RingBuffer<T> CreateMultiProducer<T>(int size, IWaitStrategy waitStrategy)
         where T : struct => new(new MultiProducerSequencer(size, waitStrategy));
-
-    public static RingBuffer<T> Create<T>(ProducerType producerType, int size, IWaitStrategy waitStrategy)
-        where T : struct => producerType == ProducerType.Single
-            ? CreateSingleProducer<T>(size, waitStrategy)
-            : CreateMultiProducer<T>(size, waitStrategy);
 }
 
 /// <summary>

@@ -50,8 +50,6 @@ public sealed class Sequence
     public bool CompareAndSet(long expected, long value) =>
         Interlocked.CompareExchange(ref _value, value, expected) == expected;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long AddAndGet(long increment) => Interlocked.Add(ref _value, increment);
 
     /// <summary>
     /// Wakes threads parked until this sequence advances. The writer calls it after a store when the wait strategy

@@ -49,9 +49,6 @@ public abstract class Sequencer
     /// <summary>Makes a claimed range visible to consumers.</summary>
     public abstract void Publish(long low, long high);
 
-    /// <summary>True when <paramref name="sequence"/> has been published.</summary>
-    public abstract bool IsAvailable(long sequence);
-
     /// <summary>Free slots: the ring size minus what producers are ahead of the slowest consumer.</summary>
     public long RemainingCapacity() =>
         BufferSize - (Cursor.Value - Sequence.Minimum(GatingSequences, Cursor.Value));

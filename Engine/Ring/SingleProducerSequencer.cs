@@ -19,33 +19,12 @@ public sealed class SingleProducerSequencer : Sequencer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override long Next()
-    {
-        var nextValue = _producer.NextValue;
-        var nextSequence = nextValue + 1;
-        var wrapPoint = nextSequence - BufferSize;
-        if (wrapPoint > _producer.CachedGatingValue || _producer.CachedGatingValue > nextValue)
-        {
-            WaitForCapacity(nextValue, wrapPoint);
-        }
-
-        _producer.NextValue = nextSequence;
-        return nextSequence;
-    }
+    public override long Next() => Claim(1);
 
     public override long Next(int count)
     {
         ThrowIfBadCount(count);
-        var nextValue = _producer.NextValue;
-        var nextSequence = nextValue + count;
-        var wrapPoint = nextSequence - BufferSize;
-        if (wrapPoint > _producer.CachedGatingValue || _producer.CachedGatingValue > nextValue)
-        {
-            WaitForCapacity(nextValue, wrapPoint);
-        }
-
-        _producer.NextValue = nextSequence;
-        return nextSequence;
+        return Claim(count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,10 +64,18 @@ public sealed class SingleProducerSequencer : Sequencer
     public override void Publish(long low, long high) => Publish(high);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override bool IsAvailable(long sequence)
+    private long Claim(int count)
     {
-        var cursor = Cursor.Value;
-        return sequence <= cursor && sequence > cursor - BufferSize;
+        var nextValue = _producer.NextValue;
+        var nextSequence = nextValue + count;
+        var wrapPoint = nextSequence - BufferSize;
+        if (wrapPoint > _producer.CachedGatingValue || _producer.CachedGatingValue > nextValue)
+        {
+            WaitForCapacity(nextValue, wrapPoint);
+        }
+
+        _producer.NextValue = nextSequence;
+        return nextSequence;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -86,20 +86,24 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
     private readonly long _yieldTicks;
     private readonly int _parkTimeoutMilliseconds;
 
+    /// <summary>Default spin phase: long enough to catch the next event of a burst, short enough not to hold a shared core.</summary>
+    public static readonly TimeSpan DefaultSpin = TimeSpan.FromMicroseconds(2);
+
+    /// <summary>Default yield phase: longer than the usual gap between market events, so busy stages stay warm.</summary>
+    public static readonly TimeSpan DefaultYield = TimeSpan.FromMilliseconds(2);
+
     /// <param name="spin">How long to spin (no yielding) before yielding.</param>
     /// <param name="yield">How long to keep checking with a yield between checks before parking.</param>
     /// <param name="parkTimeout">Longest single park; the waiter then returns so its stage can look around.</param>
     public SpinThenBlockWaitStrategy(TimeSpan? spin = null, TimeSpan? yield = null, TimeSpan? parkTimeout = null)
     {
-        var spinFor = spin ?? TimeSpan.FromMicroseconds(2);
-        var yieldFor = yield ?? TimeSpan.FromMilliseconds(2);
-        var park = parkTimeout ?? TimeSpan.FromMilliseconds(50);
+        var spinFor = spin ?? DefaultSpin;
+        var yieldFor = yield ?? DefaultYield;
         ArgumentOutOfRangeException.ThrowIfLessThan(spinFor, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(yieldFor, TimeSpan.Zero);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(park, TimeSpan.Zero);
         _spinTicks = (long)(spinFor.TotalSeconds * Stopwatch.Frequency);
         _yieldTicks = (long)(yieldFor.TotalSeconds * Stopwatch.Frequency);
-        _parkTimeoutMilliseconds = (int)Math.Max(1, park.TotalMilliseconds);
+        _parkTimeoutMilliseconds = ParkingLot.TimeoutMilliseconds(parkTimeout);
     }
 
     public bool IsBlocking => true;
@@ -172,12 +176,8 @@ public sealed class BlockingWaitStrategy : IWaitStrategy
 {
     private readonly int _parkTimeoutMilliseconds;
 
-    public BlockingWaitStrategy(TimeSpan? parkTimeout = null)
-    {
-        var park = parkTimeout ?? TimeSpan.FromMilliseconds(50);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(park, TimeSpan.Zero);
-        _parkTimeoutMilliseconds = (int)Math.Max(1, park.TotalMilliseconds);
-    }
+    public BlockingWaitStrategy(TimeSpan? parkTimeout = null) =>
+        _parkTimeoutMilliseconds = ParkingLot.TimeoutMilliseconds(parkTimeout);
 
     public bool IsBlocking => true;
 

@@ -35,6 +35,26 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Wire_name_lookup_does_not_allocate()
+    {
+        Assert.Equal(0, Measure(static () =>
+        {
+            long sum = 0;
+            for (var i = 0; i < Iterations; i++)
+            {
+                if (OrderKindExtensions.TryParseWire("TAKE_PROFIT_MARKET"u8, out var kind)
+                    && TimeInForceExtensions.TryParseWire("GTX"u8, out var timeInForce)
+                    && SideExtensions.TryParseWire("SELL"u8, out var side))
+                {
+                    sum += (int)kind + (int)timeInForce + (int)side + kind.WireName().Length;
+                }
+            }
+
+            return sum;
+        }));
+    }
+
+    [Fact]
     public void Format_does_not_allocate()
     {
         Assert.Equal(0, Measure(static () =>
