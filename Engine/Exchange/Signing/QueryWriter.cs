@@ -1,0 +1,199 @@
+using System.Runtime.CompilerServices;
+using Engine.Model;
+
+namespace Engine.Exchange.Signing;
+
+/// <summary>
+/// Writes <c>name=value&amp;name=value…</c> into a caller's buffer, percent-encoding values, formatting fixed-point
+/// numbers at a given number of decimals and integers in invariant form; then appends <c>&amp;signature=…</c>.
+/// Nothing is allocated. Errors (buffer too small, a number with more decimals than asked) are sticky: the
+/// writer keeps going harmlessly and <see cref="TryComplete"/> reports the first one, so a builder checks once.
+/// </summary>
+public ref struct QueryWriter
+{
+    private readonly Span<byte> _buffer;
+    private int _length;
+    private QueryWriteError _error;
+
+    public QueryWriter(Span<byte> buffer)
+    {
+        _buffer = buffer;
+        _length = 0;
+        _error = QueryWriteError.None;
+    }
+
+    /// <summary>Bytes written so far.</summary>
+    public readonly int Length => _length;
+
+    /// <summary>The parameters written so far: the bytes a signature covers.</summary>
+    public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
+
+    /// <summary>The first error, or <see cref="QueryWriteError.None"/>.</summary>
+    public readonly QueryWriteError Error => _error;
+
+    /// <summary>Appends <paramref name="name"/>=<paramref name="value"/>, percent-encoding the value's bytes outside the unreserved set.</summary>
+    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (!BeginParameter(name))
+        {
+            return;
+        }
+
+        foreach (var b in value)
+        {
+            if (IsUnreserved(b))
+            {
+                Put(b);
+            }
+            else
+            {
+                Put((byte)'%');
+                Put(HexUpper(b >> 4));
+                Put(HexUpper(b & 0xF));
+            }
+        }
+    }
+
+    /// <summary>Appends an integer parameter.</summary>
+    public void Add(ReadOnlySpan<byte> name, long value)
+    {
+        if (!BeginParameter(name))
+        {
+            return;
+        }
+
+        if (!value.TryFormat(_buffer[_length..], out var written, default, System.Globalization.CultureInfo.InvariantCulture))
+        {
+            Fail(QueryWriteError.BufferTooSmall);
+            return;
+        }
+
+        _length += written;
+    }
+
+    /// <summary>Appends <c>true</c> or <c>false</c>, the way Binance spells booleans in requests.</summary>
+    public void Add(ReadOnlySpan<byte> name, bool value) => Add(name, value ? "true"u8 : "false"u8);
+
+    /// <summary>Appends a price with exactly <paramref name="decimals"/> decimals; fails if the price has more (round first).</summary>
+    public void Add(ReadOnlySpan<byte> name, Price value, int decimals) => AddFixed(name, value.Mantissa, decimals);
+
+    /// <summary>Appends a quantity with exactly <paramref name="decimals"/> decimals; fails if the quantity has more (round first).</summary>
+    public void Add(ReadOnlySpan<byte> name, Quantity value, int decimals) => AddFixed(name, value.Mantissa, decimals);
+
+    /// <summary>Signs everything written so far and appends <c>&amp;signature=&lt;64 hex&gt;</c>.</summary>
+    public void AppendSignature(HmacSha256Signer signer)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        if (_error != QueryWriteError.None)
+        {
+            return;
+        }
+
+        const int overhead = 11; // "&signature="
+        if (_buffer.Length - _length < overhead + HmacSha256Signer.SignatureLength)
+        {
+            Fail(QueryWriteError.BufferTooSmall);
+            return;
+        }
+
+        var payload = _buffer[.._length];
+        var tail = _buffer[_length..];
+        "&signature="u8.CopyTo(tail);
+        signer.Sign(payload, tail[overhead..]);
+        _length += overhead + HmacSha256Signer.SignatureLength;
+    }
+
+    /// <summary>Returns the length written, or false with the first error.</summary>
+    public readonly bool TryComplete(out int length, out QueryWriteError error)
+    {
+        error = _error;
+        length = _error == QueryWriteError.None ? _length : 0;
+        return _error == QueryWriteError.None;
+    }
+
+    private void AddFixed(ReadOnlySpan<byte> name, long mantissa, int decimals)
+    {
+        if (!BeginParameter(name))
+        {
+            return;
+        }
+
+        if (FixedPoint.DecimalsOf(mantissa) > decimals)
+        {
+            Fail(QueryWriteError.TooManyDecimals);
+            return;
+        }
+
+        if (!FixedPoint.TryFormat(mantissa, _buffer[_length..], out var written, decimals))
+        {
+            Fail(QueryWriteError.BufferTooSmall);
+            return;
+        }
+
+        _length += written;
+    }
+
+    private bool BeginParameter(ReadOnlySpan<byte> name)
+    {
+        if (_error != QueryWriteError.None)
+        {
+            return false;
+        }
+
+        var needed = name.Length + 1 + (_length == 0 ? 0 : 1);
+        if (_buffer.Length - _length < needed)
+        {
+            Fail(QueryWriteError.BufferTooSmall);
+            return false;
+        }
+
+        if (_length != 0)
+        {
+            _buffer[_length++] = (byte)'&';
+        }
+
+        name.CopyTo(_buffer[_length..]);
+        _length += name.Length;
+        _buffer[_length++] = (byte)'=';
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Put(byte b)
+    {
+        if (_length >= _buffer.Length)
+        {
+            Fail(QueryWriteError.BufferTooSmall);
+            return;
+        }
+
+        _buffer[_length++] = b;
+    }
+
+    private void Fail(QueryWriteError error)
+    {
+        if (_error == QueryWriteError.None)
+        {
+            _error = error;
+        }
+    }
+
+    // RFC 3986 unreserved characters travel as they are; everything else (including UTF-8 bytes of non-ASCII
+    // symbols, ':' and '/' in client order ids, and the JSON of batchOrders) is percent-encoded.
+    private static bool IsUnreserved(byte b) =>
+        (uint)((b | 0x20) - 'a') <= 'z' - 'a' || (uint)(b - '0') <= 9 || b is (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~';
+
+    private static byte HexUpper(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'A' + nibble - 10);
+}
+
+/// <summary>Why a query could not be written.</summary>
+public enum QueryWriteError : byte
+{
+    None = 0,
+
+    /// <summary>The caller's buffer is too small for the query and its signature.</summary>
+    BufferTooSmall,
+
+    /// <summary>A price or quantity has more decimals than the symbol allows; round it to the tick or step first.</summary>
+    TooManyDecimals,
+}
