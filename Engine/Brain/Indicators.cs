@@ -108,7 +108,7 @@ public struct Ema
 /// <summary>
 /// Mean and population variance of the last <see cref="Period"/> values by a windowed Welford update: adding and
 /// removing values moves the sum of squared deviations directly instead of subtracting two large sums of squares,
-/// which is what makes it numerically stable.
+/// which is what makes it numerically stable; a two-pass resynchronisation once per window lap bounds drift.
 /// </summary>
 public struct RollingStats
 {
@@ -156,6 +156,31 @@ public struct RollingStats
 
         _window[_next] = value;
         _next = _next + 1 == _window.Length ? 0 : _next + 1;
+        if (_next == 0)
+        {
+            Resynchronise();
+        }
+    }
+
+    // Once per lap of the window (O(1) amortised) the mean and squared deviations are recomputed from the window
+    // itself, two-pass: the rounding of the incremental update cannot accumulate over a run of days.
+    private void Resynchronise()
+    {
+        var sum = 0.0;
+        foreach (var v in _window)
+        {
+            sum += v;
+        }
+
+        var mean = sum / _window.Length;
+        var m2 = 0.0;
+        foreach (var v in _window)
+        {
+            m2 += (v - mean) * (v - mean);
+        }
+
+        _mean = mean;
+        _m2 = m2;
     }
 }
 
