@@ -164,6 +164,34 @@ public sealed class BrainRuleTests
         Assert.Single(Intents(d.Kline(1, Warmup + 2, Spike)));
     }
 
+    [Theory]
+    [InlineData(OrderStatus.Canceled, false, false)]
+    [InlineData(OrderStatus.Expired, true, false)]
+    [InlineData(OrderStatus.Expired, false, true)]
+    [InlineData(OrderStatus.Rejected, false, true)]
+    public void Only_an_order_that_failed_without_a_fill_starts_a_cooldown(OrderStatus status, bool partlyFilled, bool cooldown)
+    {
+        var d = new BrainDriver(TestOptions(), 1);
+        d.Warm(0, Warmup, 1);
+        var entry = Assert.Single(Intents(d.Kline(1, Warmup, Spike)));
+        var e = default(MarketEvent);
+        e.Begin(MarketEventKind.OrderUpdate, entry.Symbol, CloseTime(Warmup) + 1, 0);
+        e.OrderUpdate.Side = entry.Side;
+        e.OrderUpdate.Status = status;
+        e.OrderUpdate.Quantity = entry.Quantity;
+        if (partlyFilled)
+        {
+            e.OrderUpdate.FilledQuantity = BrainData.Q("0.001");
+            e.OrderUpdate.LastFillQuantity = BrainData.Q("0.001");
+            e.OrderUpdate.LastFillPrice = entry.ReferencePrice;
+        }
+
+        e = d.Send(e);
+        Assert.Equal(cooldown, (e.Notes & BrainNotes.CooldownStarted) != 0);
+        Assert.Equal(cooldown ? 1 : 0, d.Brain.Counters[BrainCounter.ActiveCooldowns]);
+        Assert.Equal(partlyFilled ? BrainData.Q("0.001") : Quantity.Zero, d.Brain.PositionOf(S(1)));
+    }
+
     [Fact]
     public void Exits_are_allowed_during_a_cooldown_and_while_paused()
     {

@@ -152,3 +152,26 @@ public sealed class CandleTests
         return built;
     }
 }
+
+public sealed class SignalIntervalTests
+{
+    [Theory]
+    [InlineData(1, 4_320)]
+    [InlineData(5, 864)]
+    [InlineData(15, 288)]
+    public void The_strategy_reads_each_completed_candle_of_the_signal_interval(int minutes, int candles)
+    {
+        var brain = new TradingBrain(new BrainOptions { MaxSymbols = 1, SignalIntervalMinutes = minutes }, []);
+        foreach (var c in BrainData.BtcUsdtKlines())
+        {
+            var e = BrainData.KlineEvent(new SymbolId(1), c);
+            brain.OnEvent(ref e);
+        }
+
+        // The first 33 candles of the interval build the indicators' history (MACD 26 + signal 9 − 2).
+        Assert.Equal(4_320, brain.Counters[BrainCounter.MinutesClosed]);
+        Assert.Equal(candles - 33, brain.Counters[BrainCounter.Evaluations]);
+        Assert.Equal(4_320, brain.Counters[BrainCounter.KlinesApplied]);
+        Assert.Equal(0, brain.Counters[BrainCounter.CandleMismatches]);
+    }
+}
