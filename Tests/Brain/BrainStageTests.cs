@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using Engine.Brain;
+using Engine.Feed.Synthetic;
+using Engine.Hosting;
 using Engine.Model;
 using Engine.Ring;
 using Tests.Ring;
@@ -95,6 +97,32 @@ public sealed class BrainStageTests
         }
 
         Assert.Equal(trades.Count, brain.Counters[BrainCounter.TradesProcessed]);
+    }
+
+    [Fact]
+    public void The_engine_pipeline_runs_the_brain_in_the_brain_position()
+    {
+        var pipeline = new RingPipeline(new RingOptions { Size = 1024 });
+        var source = new SyntheticMarketSource(pipeline.Ring, new SymbolTable(), new SyntheticMarketOptions { Seed = 11 });
+        pipeline.Start();
+        const int events = 20_000;
+        for (var i = 0; i < events; i++)
+        {
+            source.PublishNext();
+        }
+
+        Assert.True(pipeline.HaltAndDrain(TimeSpan.FromSeconds(30)));
+        Assert.All(pipeline.Stages, s => Assert.Null(s.Fault));
+        Assert.Equal(events, pipeline.Statistics[0].Events);
+        long trades = 0;
+        for (long sequence = events - pipeline.Ring.BufferSize; sequence < events; sequence++)
+        {
+            trades += pipeline.Ring[sequence].Kind == MarketEventKind.Trade ? 1 : 0;
+        }
+
+        Assert.True(trades > 0);
+        Assert.True(pipeline.Brain.Counters[BrainCounter.TradesProcessed] >= trades);
+        Assert.Equal(0, pipeline.Brain.Counters[BrainCounter.UnknownSymbols]);
     }
 
     private static byte[] Bytes(OrderIntent intent) =>
