@@ -50,6 +50,34 @@ public class BrainBenchmarks
         _timeMs = 1_577_836_800_000;
     }
 
+    /// <summary>
+    /// The worst case per event: every trade opens a new minute for its symbol, so each one closes a candle, updates
+    /// every indicator, reads the strategy and decides (symbols in turn, 60 s / symbols apart).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
+    public long TradeClosingAMinute()
+    {
+        long intents = 0;
+        var e = default(MarketEvent);
+        var step = Candle.MinuteMs / Symbols;
+        for (var n = 0; n < EventsPerInvoke; n++)
+        {
+            _state ^= _state << 13;
+            _state ^= _state >> 7;
+            _state ^= _state << 17;
+            var symbol = (n % Symbols) + 1;
+            _price[symbol] += ((long)((_state >> 20) % 21) - 10) * 10_000_000;
+            _timeMs += step;
+            e.Begin(MarketEventKind.Trade, new SymbolId((ushort)symbol), _timeMs, 0);
+            e.Trade.Price = Price.FromMantissa(_price[symbol]);
+            e.Trade.Quantity = Quantity.FromMantissa((long)(((_state >> 40) % 1000) + 1) * 100_000);
+            _brain.OnEvent(ref e);
+            intents += e.IntentCount;
+        }
+
+        return intents;
+    }
+
     [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
     public long TradeEvent()
     {
