@@ -175,3 +175,57 @@ public sealed class SignalIntervalTests
         Assert.Equal(0, brain.Counters[BrainCounter.CandleMismatches]);
     }
 }
+
+public sealed class KlineReconciliationTests
+{
+    [Theory]
+    [InlineData(-1, 0)]
+    [InlineData(1_234, 1)]
+    public void Real_trades_and_klines_together_agree_minute_for_minute(int alteredMinute, int mismatches)
+    {
+        var trades = BrainData.XrpEthTrades();
+        var klines = BrainData.XrpEthKlines();
+        if (alteredMinute >= 0)
+        {
+            // A minute with trades: an empty one has nothing built here to disagree with.
+            while (klines[alteredMinute].Volume.IsZero)
+            {
+                alteredMinute++;
+            }
+
+            klines[alteredMinute] = klines[alteredMinute] with { Volume = klines[alteredMinute].Volume + BrainData.Q("1") };
+        }
+
+        var brain = new TradingBrain(new BrainOptions { MaxSymbols = 1 }, []);
+        var symbol = new SymbolId(1);
+        var k = 0;
+        var notes = BrainNotes.None;
+        foreach (var t in trades)
+        {
+            // Each kline arrives when its minute ends, before any later trade (as the exchange's stream does).
+            while (k < klines.Count && klines[k].OpenTimeMs + Candle.MinuteMs <= t.TimeMs)
+            {
+                var ke = BrainData.KlineEvent(symbol, klines[k++]);
+                brain.OnEvent(ref ke);
+                notes |= ke.Notes;
+            }
+
+            var te = BrainData.TradeEvent(symbol, t.TimeMs, t.Price, t.Amount);
+            brain.OnEvent(ref te);
+        }
+
+        while (k < klines.Count)
+        {
+            var ke = BrainData.KlineEvent(symbol, klines[k++]);
+            brain.OnEvent(ref ke);
+            notes |= ke.Notes;
+        }
+
+        Assert.Equal(3_560, brain.Counters[BrainCounter.MinutesClosed]);
+        Assert.Equal(3_560, brain.Counters[BrainCounter.KlinesApplied]);
+        Assert.Equal(0, brain.Counters[BrainCounter.KlinesIgnored]);
+        Assert.Equal(0, brain.Counters[BrainCounter.LateTrades]);
+        Assert.Equal(mismatches, brain.Counters[BrainCounter.CandleMismatches]);
+        Assert.Equal(mismatches > 0, (notes & BrainNotes.CandleMismatch) != 0);
+    }
+}
