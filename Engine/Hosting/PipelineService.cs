@@ -6,6 +6,7 @@ using Engine.Model;
 using Engine.Native;
 using Engine.Telemetry;
 using Microsoft.Extensions.Options;
+using Engine.Control.Commands;
 
 namespace Engine.Hosting;
 
@@ -20,21 +21,30 @@ public sealed class PipelineService : BackgroundService
 
     private readonly EngineOptions _options;
     private readonly ILogger<PipelineService> _logger;
+    private readonly RingPipeline _constructed;
+    private readonly SymbolTable _symbols;
+    private readonly CommandBus _commands;
     private RingPipeline? _pipeline;
     private SyntheticMarketSource? _source;
 
-    public PipelineService(IOptions<EngineOptions> options, ILogger<PipelineService> logger)
+    public PipelineService(IOptions<EngineOptions> options, RingPipeline pipeline, SymbolTable symbols, CommandBus commands, ILogger<PipelineService> logger)
     {
         _options = options.Value;
+        _constructed = pipeline;
+        _symbols = symbols;
+        _commands = commands;
         _logger = logger;
     }
 
     /// <summary>The running pipeline (null before start).</summary>
     public RingPipeline? Pipeline => _pipeline;
 
+    /// <summary>The market source (null before start).</summary>
+    public SyntheticMarketSource? Source => _source;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var pipeline = new RingPipeline(_options.Ring);
+        var pipeline = _constructed;
         var ring = pipeline.Ring;
         EngineLog.RingReady(_logger, ring.BufferSize, ring.AllocatedBytes, ring.SlotSize, pipeline.WaitStrategy, Environment.ProcessorCount);
         foreach (var placement in pipeline.Start())
@@ -47,7 +57,7 @@ public sealed class PipelineService : BackgroundService
         }
 
         _pipeline = pipeline;
-        _source = new SyntheticMarketSource(ring, new SymbolTable(), _options.Synthetic);
+        _source = new SyntheticMarketSource(ring, _symbols, _options.Synthetic);
         _source.Start();
         EngineLog.SourceStarted(_logger, _source.SymbolCount, _options.Synthetic.EventsPerSecond);
         return base.StartAsync(cancellationToken);
@@ -101,6 +111,8 @@ public sealed class PipelineService : BackgroundService
             return;
         }
 
+        // Intake stops on both producers: no new commands (those in flight still complete), no new market data.
+        _commands.Close();
         if (!_source.Stop(s_drainTimeout))
         {
             EngineLog.SourceDidNotStop(_logger, s_drainTimeout);

@@ -1,3 +1,4 @@
+using Engine.Control.Commands;
 using Engine.Model;
 using Engine.Native;
 using Engine.Ring;
@@ -10,38 +11,52 @@ public sealed record StagePlacement(string Stage, string ThreadName, int Managed
 
 /// <summary>
 /// The one ring and its chain of stages, <c>brain → execution → tail</c>, each on its own thread and each
-/// gated on the one before it; the producer is gated on the tail. The brain and execution positions hold
+/// gated on the one before it; the producers are gated on the tail. The brain and execution positions hold
 /// <see cref="TimingStage"/> until their trading logic lands: they stamp and time every event, nothing more.
+/// The ring is multi-producer: the market source and the control plane (commands) both publish into it.
 /// </summary>
 public sealed class RingPipeline
 {
     /// <summary>Stage names in dependency order.</summary>
     public static readonly string[] StageNames = ["brain", "execution", "tail"];
 
-    private readonly BatchEventProcessor<MarketEvent, TimingStage>[] _stages;
+    private readonly IEventProcessor[] _stages;
+    private readonly Func<Action, Thread>[] _starts;
     private readonly Dictionary<string, int> _stageCpus;
     private readonly StagePlacement?[] _placements;
 
-    public RingPipeline(RingOptions options)
+    /// <param name="options">Ring size, wait strategy and placement.</param>
+    /// <param name="replies">The reply table the tail completes for commands; a private one when omitted.</param>
+    /// <param name="symbolCapacity">Symbols the tail counts one by one.</param>
+    public RingPipeline(RingOptions options, CommandReplies? replies = null, int symbolCapacity = 1024)
     {
         ArgumentNullException.ThrowIfNull(options);
         WaitStrategy = options.WaitStrategy;
-        Ring = RingBuffer.CreateSingleProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield));
+        Ring = RingBuffer.CreateMultiProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield));
         _stageCpus = new Dictionary<string, int>(options.StageCpus, StringComparer.OrdinalIgnoreCase);
-        Statistics = new StageStatistics[StageNames.Length];
-        _stages = new BatchEventProcessor<MarketEvent, TimingStage>[StageNames.Length];
+        Replies = replies ?? new CommandReplies();
+        TailCounters = new TailCounters(symbolCapacity);
+        Statistics = [.. StageNames.Select(name => new StageStatistics(name))];
         _placements = new StagePlacement?[StageNames.Length];
-        Sequence[] upstream = [];
-        for (var i = 0; i < StageNames.Length; i++)
-        {
-            Statistics[i] = new StageStatistics(StageNames[i]);
-            var point = (StagePoint)(i + 1);
-            _stages[i] = new BatchEventProcessor<MarketEvent, TimingStage>(
-                StageNames[i], Ring, Ring.NewBarrier(upstream), new TimingStage(point, Statistics[i]));
-            upstream = [_stages[i].Sequence];
-        }
 
-        Ring.AddGatingSequences(upstream);
+        var brain = new BatchEventProcessor<MarketEvent, TimingStage>(
+            "brain", Ring, Ring.NewBarrier(), new TimingStage(StagePoint.Brain, Statistics[0]));
+        var execution = new BatchEventProcessor<MarketEvent, TimingStage>(
+            "execution", Ring, Ring.NewBarrier(brain.Sequence), new TimingStage(StagePoint.Execution, Statistics[1]));
+        var tail = new BatchEventProcessor<MarketEvent, TailStage>(
+            "tail", Ring, Ring.NewBarrier(execution.Sequence), new TailStage(Statistics[2], TailCounters, Replies));
+        _stages = [brain, execution, tail];
+        _starts = [brain.Start, execution.Start, tail.Start];
+        Roles = ["timing only (strategy: issue 7)", "timing only (orders: issue 8)", "timing, counters, command replies"];
+
+        // Which stage acts on which command. Shutdown needs only the tail's reply: it marks the point up to which
+        // the ring has drained before the host stops. Stages that land add theirs (the brain: Pause, Resume).
+        CommandOwners = new Dictionary<CommandKind, string[]>
+        {
+            [CommandKind.Shutdown] = ["tail"],
+        };
+
+        Ring.AddGatingSequences(tail.Sequence);
     }
 
     public RingBuffer<MarketEvent> Ring { get; }
@@ -53,6 +68,21 @@ public sealed class RingPipeline
 
     public IReadOnlyList<IEventProcessor> Stages => _stages;
 
+    /// <summary>What each stage does in this build, in dependency order (reported by GetStatus).</summary>
+    public IReadOnlyList<string> Roles { get; }
+
+    /// <summary>The reply table the tail stage completes when a command reaches it.</summary>
+    public CommandReplies Replies { get; }
+
+    /// <summary>Events that reached the tail, by kind and symbol.</summary>
+    public TailCounters TailCounters { get; }
+
+    /// <summary>For each command some stage of this build acts on, those stages.</summary>
+    public IReadOnlyDictionary<CommandKind, string[]> CommandOwners { get; }
+
+    /// <summary>Where each stage landed (null before <see cref="Start"/>).</summary>
+    public IReadOnlyList<StagePlacement?> Placements => _placements;
+
     /// <summary>Starts every stage on its own thread and returns where each landed, in dependency order.</summary>
     public IReadOnlyList<StagePlacement> Start()
     {
@@ -61,7 +91,7 @@ public sealed class RingPipeline
         {
             var index = i;
             var cpu = _stageCpus.TryGetValue(StageNames[i], out var requested) ? requested : -1;
-            _stages[i].Start(() =>
+            _starts[i](() =>
             {
                 var pin = ThreadAffinity.PinCurrentThread(cpu);
                 _placements[index] = new StagePlacement(
