@@ -217,8 +217,10 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
             });
         }
 
+        // The stream ends when the caller leaves or when the engine stops: stopping completes every subscription
+        // after its last event ("stopping"), so the watcher receives that event before the end.
         using var subscription = _events.Subscribe();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _lifetime.ApplicationStopping);
+        var stop = context.CancellationToken;
         // A watcher first learns the current state of every component, then every change.
         var snapshot = _health.Current;
         foreach (var component in snapshot.Components)
@@ -235,17 +237,17 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
                         Detail = component.Detail,
                         Overall = snapshot.Serving ? HealthState.Serving : HealthState.NotServing,
                     },
-                }, stop.Token).ConfigureAwait(false);
+                }, stop).ConfigureAwait(false);
             }
         }
 
         try
         {
-            await foreach (var engineEvent in subscription.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            await foreach (var engineEvent in subscription.Reader.ReadAllAsync(stop).ConfigureAwait(false))
             {
                 if (wanted.Count == 0 || wanted.Contains(engineEvent.EventCase))
                 {
-                    await responseStream.WriteAsync(engineEvent, stop.Token).ConfigureAwait(false);
+                    await responseStream.WriteAsync(engineEvent, stop).ConfigureAwait(false);
                 }
             }
         }
