@@ -17,8 +17,6 @@ namespace Engine.Hosting;
 /// </summary>
 public sealed class PipelineService : BackgroundService
 {
-    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(10);
-
     private readonly EngineOptions _options;
     private readonly ILogger<PipelineService> _logger;
     private readonly RingPipeline _constructed;
@@ -111,21 +109,25 @@ public sealed class PipelineService : BackgroundService
             return;
         }
 
+        // The whole stop stays within Engine:ShutdownTimeout: a quarter for the source, the rest shared by the stages.
+        var sourceTimeout = _options.ShutdownTimeout / 4;
+        var drainTimeout = (_options.ShutdownTimeout - sourceTimeout) / _pipeline.Stages.Count;
+
         // Intake stops on both producers: no new commands (those in flight still complete), no new market data.
         _commands.Close();
-        if (!_source.Stop(s_drainTimeout))
+        if (!_source.Stop(sourceTimeout))
         {
-            EngineLog.SourceDidNotStop(_logger, s_drainTimeout);
+            EngineLog.SourceDidNotStop(_logger, sourceTimeout);
         }
 
         EngineLog.Stopping(_logger, _source.Published);
-        _pipeline.HaltAndDrain(s_drainTimeout);
+        _pipeline.HaltAndDrain(drainTimeout);
         for (var i = 0; i < _pipeline.Stages.Count; i++)
         {
             var stage = _pipeline.Stages[i];
             if (stage.IsRunning)
             {
-                EngineLog.DrainTimedOut(_logger, stage.Name, s_drainTimeout);
+                EngineLog.DrainTimedOut(_logger, stage.Name, drainTimeout);
             }
 
             EngineLog.StageStopped(_logger, stage.Name, _pipeline.Statistics[i].Events, _pipeline.Statistics[i].Batches);

@@ -275,7 +275,14 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
             CommandStatus.Busy => StatusCode.ResourceExhausted,
             _ => StatusCode.DeadlineExceeded,
         };
-        _counters.Count(name, code == StatusCode.OK ? "completed" : code.ToString().ToLowerInvariant());
+        _counters.Count(name, code switch
+        {
+            StatusCode.OK => "completed",
+            StatusCode.Unimplemented => "unimplemented",
+            StatusCode.Unavailable => "unavailable",
+            StatusCode.ResourceExhausted => "resource_exhausted",
+            _ => "deadline_exceeded",
+        });
         if (code != StatusCode.OK)
         {
             throw new RpcException(new Status(code, $"{name}: {result.Detail}"));
