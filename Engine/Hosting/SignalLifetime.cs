@@ -7,7 +7,7 @@ namespace Engine.Hosting;
 /// <summary>
 /// The host's lifetime: Ctrl-C (SIGINT), SIGTERM and SIGQUIT all start the one graceful stop the Shutdown RPC also
 /// takes (stop intake, drain the ring, close the servers, exit 0); a second signal while that runs exits at once with
-/// 128 + the signal number. Replaces the console lifetime, whose process-exit handler would hold a forced exit up.
+/// 128 + the signal number (libc <c>_exit</c>: no handler may hold it up). Replaces the console lifetime, whose process-exit handler would hold a forced exit up.
 /// </summary>
 public sealed partial class SignalLifetime(IHostApplicationLifetime lifetime, ILogger<SignalLifetime> logger) : IHostLifetime, IDisposable
 {
@@ -53,13 +53,12 @@ public sealed partial class SignalLifetime(IHostApplicationLifetime lifetime, IL
             return;
         }
 
-        LogForcedExit(logger, context.Signal);
-        Environment.Exit(128 + number);
+        // Straight to stderr: the console logger writes on its own thread, which an immediate exit does not wait for.
+        Console.Error.WriteLine($"engine: {context.Signal} received again: exiting now (code {128 + number}) without finishing the drain");
+        Console.Error.Flush();
+        Engine.Native.ProcessExit.Now(128 + number);
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "{Signal} received: stopping (stop intake, drain the ring); a second signal exits at once")]
     private static partial void LogStopping(ILogger logger, PosixSignal signal);
-
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "{Signal} received again: exiting now without finishing the drain")]
-    private static partial void LogForcedExit(ILogger logger, PosixSignal signal);
 }

@@ -118,4 +118,46 @@ public sealed class LifecycleTests
         Assert.DoesNotContain(key, output, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_stop_held_up_by_a_stuck_client_ends_within_the_shutdown_timeout_with_exit_0()
+    {
+        using var client = ControlClient.Start(null, ("Engine__ShutdownTimeout", "00:00:03"));
+        using var stuck = HalfSentRequest(client.MetricsPort);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        client.Engine.Terminate();
+
+        Assert.Equal(0, client.Engine.WaitForExit(s_exitTimeout));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(8), $"took {started.Elapsed}");
+        Assert.Contains("Stopped: stage tail handled", client.Engine.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_second_signal_exits_at_once_while_the_first_stop_is_still_running()
+    {
+        using var client = ControlClient.Start(null, ("Engine__ShutdownTimeout", "00:00:30"));
+        using var stuck = HalfSentRequest(client.MetricsPort);
+
+        client.Engine.Terminate();
+        Assert.True(client.Engine.WaitForOutput("SIGTERM received: stopping", s_exitTimeout), client.Engine.Output);
+        Thread.Sleep(500);
+        Assert.False(client.Engine.HasExited, "the first stop waits for the stuck request (up to the 30 s timeout)");
+        var second = System.Diagnostics.Stopwatch.StartNew();
+        client.Engine.Terminate();
+
+        Assert.Equal(128 + 15, client.Engine.WaitForExit(s_exitTimeout));
+        Assert.True(second.Elapsed < TimeSpan.FromSeconds(3), $"took {second.Elapsed}");
+        Assert.Contains("engine: SIGTERM received again: exiting now (code 143)", client.Engine.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>An HTTP request whose headers never finish: the server's graceful stop waits for it.</summary>
+    private static System.Net.Sockets.Socket HalfSentRequest(int port)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Connect(System.Net.IPAddress.Loopback, port);
+        socket.Send("GET /metrics HTTP/1.1\r\nHost: engine\r\n"u8);
+        Thread.Sleep(200);
+        return socket;
+    }
 }
