@@ -137,7 +137,7 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
         ArgumentNullException.ThrowIfNull(request);
         if (request.Symbol.Length > 0 && !IsSymbolName(request.Symbol))
         {
-            throw Invalid("ListOrders", $"symbol '{request.Symbol}' is not a symbol name (upper-case letters and digits, at most {SymbolTable.MaxNameLength})");
+            throw Invalid("ListOrders", $"symbol '{request.Symbol}' is not a symbol name (upper-case letters, digits and '_', at most {SymbolTable.MaxNameLength})");
         }
 
         throw Missing("ListOrders", "orders are kept by the Execution part (issue 8), which is not in this build");
@@ -326,7 +326,7 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
     }
 
     private static bool IsSymbolName(string symbol) =>
-        symbol.Length <= SymbolTable.MaxNameLength && symbol.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9'));
+        symbol.Length <= SymbolTable.MaxNameLength && symbol.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_');
 
     internal static Mode ToProto(EngineMode mode) => mode switch
     {

@@ -125,7 +125,7 @@ public sealed partial class HealthMonitor : BackgroundService
                 {
                     LogComponentServing(_logger, state.Name, state.Detail);
                 }
-                else
+                else if (!_stopping)
                 {
                     LogComponentNotServing(_logger, state.Name, state.Detail);
                 }
