@@ -4,12 +4,13 @@ using Engine.Hosting;
 using Engine.Model;
 using Engine.Ring;
 using Tests.Ring;
+using Xunit.Abstractions;
 
 namespace Tests.Control;
 
 /// <summary>Commands through the real ring: the control plane as a second producer, replies from the tail.</summary>
 [Collection(RingThreadsCollection.Name)]
-public sealed class CommandBusTests
+public sealed class CommandBusTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
 
@@ -33,9 +34,11 @@ public sealed class CommandBusTests
         });
 
         var previous = -1L;
+        var roundTrips = new List<double>();
         for (var i = 0; i < 50; i++)
         {
             var result = await bus.SendAsync(CommandKind.Shutdown, i, s_timeout, CancellationToken.None);
+            roundTrips.Add(result.RoundTrip.TotalMicroseconds);
             Assert.Equal(CommandStatus.Completed, result.Status);
             Assert.True(result.Sequence > previous);
             previous = result.Sequence;
@@ -52,10 +55,35 @@ public sealed class CommandBusTests
 
         await stop.CancelAsync();
         await producer;
+        roundTrips.Sort();
+        output.WriteLine($"command round trip through the ring under a saturating producer: median {roundTrips[25]:F0} µs, max {roundTrips[^1]:F0} µs");
         Assert.True(pipeline.HaltAndDrain(s_timeout));
         Assert.Equal(50, pipeline.Replies.Completed);
         Assert.Equal(50, pipeline.TailCounters.Read(MarketEventKind.Command, 0));
         Assert.Equal(source.Published + 50, pipeline.Statistics[2].Events);
+    }
+
+    [Fact]
+    public async Task At_the_synthetic_market_rate_every_command_comes_back_and_the_round_trip_is_reported()
+    {
+        var pipeline = new RingPipeline(new RingOptions { Size = 4096 });
+        var bus = BusFor(pipeline);
+        var source = new SyntheticMarketSource(pipeline.Ring, new SymbolTable(), new SyntheticMarketOptions());
+        pipeline.Start();
+        source.Start();
+        var roundTrips = new List<double>();
+        for (var i = 0; i < 200; i++)
+        {
+            var result = await bus.SendAsync(CommandKind.Shutdown, i, s_timeout, CancellationToken.None);
+            Assert.Equal(CommandStatus.Completed, result.Status);
+            roundTrips.Add(result.RoundTrip.TotalMicroseconds);
+        }
+
+        Assert.True(source.Stop(s_timeout));
+        Assert.True(pipeline.HaltAndDrain(s_timeout));
+        Assert.Equal(200, pipeline.Replies.Completed);
+        roundTrips.Sort();
+        output.WriteLine($"command round trip at 2,000 market events/s (spin-then-block stages): p50 {roundTrips[100]:F0} µs, p90 {roundTrips[180]:F0} µs, max {roundTrips[^1]:F0} µs");
     }
 
     [Fact]

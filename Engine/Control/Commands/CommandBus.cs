@@ -86,7 +86,9 @@ public sealed class CommandBus
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         long sequence;
-        // TryNext, not Next: a full ring (a stalled stage) must fail this RPC, not hang the caller's thread.
+        // TryNext, not Next: a full ring (a stalled stage) must fail this RPC, not hang the caller's thread. A ring
+        // that is only momentarily full frees a slot within microseconds, so spin a little before sleeping.
+        var spins = 0;
         while (!_ring.TryNext(out sequence))
         {
             if (Stopwatch.GetTimestamp() > deadline || cancellationToken.IsCancellationRequested)
@@ -95,7 +97,14 @@ public sealed class CommandBus
                 return new CommandResult(CommandStatus.Busy, kind, id, -1, Stopwatch.GetElapsedTime(started), stages, "the ring stayed full; a stage is not keeping up");
             }
 
-            await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
+            if (++spins < 200)
+            {
+                Thread.SpinWait(20);
+            }
+            else
+            {
+                await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
+            }
         }
 
         ref var slot = ref _ring[sequence];
