@@ -1,12 +1,18 @@
-// enginectl: the operator's client of the engine's gRPC control plane.
-// The control API contract (Control.Proto) has not been written yet, so this tool has no commands
-// to offer; it says so plainly instead of pretending to talk to an engine.
-if (args.Length == 0 || args[0] is "-h" or "--help")
+// enginectl: the operator's client of the engine's gRPC control plane (engine.control.v1).
+// Exit codes: 0 done (and healthy, for `health`); 1 the engine answered but is unhealthy or refused the request;
+// 2 bad usage; 3 the engine is unreachable (or did not answer in time). Failures print one line to stderr.
+using ControlCli;
+
+var parsed = Commands.Build().Parse(args);
+if (parsed.Errors.Count > 0)
 {
-    Console.WriteLine("enginectl - control-plane client for the trading engine");
-    Console.WriteLine("No commands are available yet: the control API (engine.control.v1) is not defined.");
-    return args.Length == 0 ? 2 : 0;
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"enginectl: {error.Message.ReplaceLineEndings(" ").Replace('\t', ' ').Trim()}").ConfigureAwait(false);
+    }
+
+    await Console.Error.WriteLineAsync("enginectl: see enginectl --help").ConfigureAwait(false);
+    return Commands.Usage;
 }
 
-Console.Error.WriteLine($"enginectl: unknown command '{args[0]}' (no commands are available yet)");
-return 2;
+return await parsed.InvokeAsync().ConfigureAwait(false);

@@ -1,5 +1,46 @@
-using Microsoft.Extensions.Hosting;
 using Engine.Hosting;
+using Microsoft.Extensions.Options;
 
-using var host = EngineHostBuilder.Create(args).Build();
-await host.RunAsync().ConfigureAwait(false);
+// Decide what to run before anything starts: bad arguments, bad operator variables and modes this build cannot run
+// are refused here with every reason and exit code 2.
+var errors = new List<string>();
+var launch = EngineLaunch.Parse(args, Environment.GetEnvironmentVariable, errors);
+if (launch.ShowHelp)
+{
+    Console.Out.WriteLine(EngineLaunch.Usage);
+    return 0;
+}
+
+errors.AddRange(EngineLaunch.Unavailable(launch) is { } unavailable ? [unavailable] : []);
+if (errors.Count > 0)
+{
+    foreach (var error in errors)
+    {
+        await Console.Error.WriteLineAsync($"engine: {error}").ConfigureAwait(false);
+    }
+
+    await Console.Error.WriteLineAsync("engine: refusing to start (Engine --help for usage)").ConfigureAwait(false);
+    return 2;
+}
+
+try
+{
+    await using var app = EngineHostBuilder.Build(launch);
+    await app.RunAsync().ConfigureAwait(false);
+    return 0;
+}
+catch (OptionsValidationException invalid)
+{
+    foreach (var failure in invalid.Failures)
+    {
+        await Console.Error.WriteLineAsync($"engine: {failure}").ConfigureAwait(false);
+    }
+
+    await Console.Error.WriteLineAsync("engine: refusing to start: fix the settings above").ConfigureAwait(false);
+    return 2;
+}
+catch (IOException bind) when (bind.InnerException is System.Net.Sockets.SocketException || bind.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
+{
+    await Console.Error.WriteLineAsync($"engine: cannot listen: {bind.Message}").ConfigureAwait(false);
+    return 2;
+}

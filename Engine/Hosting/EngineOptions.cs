@@ -48,6 +48,20 @@ public sealed class EngineOptions
 
     /// <summary>How often the pipeline reports its throughput and latency.</summary>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public ControlOptions Control { get; set; } = new();
+
+    public MetricsOptions Metrics { get; set; } = new();
+
+    public HealthOptions Health { get; set; } = new();
+
+    public ReconciliationOptions Reconciliation { get; set; } = new();
+
+    /// <summary>
+    /// The bound on a graceful stop (stop intake, drain the ring, close the servers); past it the host gives up
+    /// waiting and the process exits anyway.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Refuses to start with settings that cannot work, saying which and why.</summary>
@@ -101,6 +115,18 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         {
             failures.Add($"Engine:ReportInterval must be positive (got {options.ReportInterval}).");
         }
+
+        if (options.Synthetic.MaxEvents < 0)
+        {
+            failures.Add($"Engine:Synthetic:MaxEvents must be 0 (no limit) or positive (got {options.Synthetic.MaxEvents}).");
+        }
+
+        if (options.ShutdownTimeout <= TimeSpan.Zero || options.ShutdownTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"Engine:ShutdownTimeout must be positive and at most 5 minutes (got {options.ShutdownTimeout}).");
+        }
+
+        ControlOptionsValidation.Validate(options, failures);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

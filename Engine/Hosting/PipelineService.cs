@@ -6,6 +6,7 @@ using Engine.Model;
 using Engine.Native;
 using Engine.Telemetry;
 using Microsoft.Extensions.Options;
+using Engine.Control.Commands;
 
 namespace Engine.Hosting;
 
@@ -16,25 +17,32 @@ namespace Engine.Hosting;
 /// </summary>
 public sealed class PipelineService : BackgroundService
 {
-    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(10);
-
     private readonly EngineOptions _options;
     private readonly ILogger<PipelineService> _logger;
+    private readonly RingPipeline _constructed;
+    private readonly SymbolTable _symbols;
+    private readonly CommandBus _commands;
     private RingPipeline? _pipeline;
     private SyntheticMarketSource? _source;
 
-    public PipelineService(IOptions<EngineOptions> options, ILogger<PipelineService> logger)
+    public PipelineService(IOptions<EngineOptions> options, RingPipeline pipeline, SymbolTable symbols, CommandBus commands, ILogger<PipelineService> logger)
     {
         _options = options.Value;
+        _constructed = pipeline;
+        _symbols = symbols;
+        _commands = commands;
         _logger = logger;
     }
 
     /// <summary>The running pipeline (null before start).</summary>
     public RingPipeline? Pipeline => _pipeline;
 
+    /// <summary>The market source (null before start).</summary>
+    public SyntheticMarketSource? Source => _source;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var pipeline = new RingPipeline(_options.Ring);
+        var pipeline = _constructed;
         var ring = pipeline.Ring;
         EngineLog.RingReady(_logger, ring.BufferSize, ring.AllocatedBytes, ring.SlotSize, pipeline.WaitStrategy, Environment.ProcessorCount);
         foreach (var placement in pipeline.Start())
@@ -47,7 +55,7 @@ public sealed class PipelineService : BackgroundService
         }
 
         _pipeline = pipeline;
-        _source = new SyntheticMarketSource(ring, new SymbolTable(), _options.Synthetic);
+        _source = new SyntheticMarketSource(ring, _symbols, _options.Synthetic);
         _source.Start();
         EngineLog.SourceStarted(_logger, _source.SymbolCount, _options.Synthetic.EventsPerSecond);
         return base.StartAsync(cancellationToken);
@@ -101,19 +109,25 @@ public sealed class PipelineService : BackgroundService
             return;
         }
 
-        if (!_source.Stop(s_drainTimeout))
+        // The whole stop stays within Engine:ShutdownTimeout: a quarter for the source, the rest shared by the stages.
+        var sourceTimeout = _options.ShutdownTimeout / 4;
+        var drainTimeout = (_options.ShutdownTimeout - sourceTimeout) / _pipeline.Stages.Count;
+
+        // Intake stops on both producers: no new commands (those in flight still complete), no new market data.
+        _commands.Close();
+        if (!_source.Stop(sourceTimeout))
         {
-            EngineLog.SourceDidNotStop(_logger, s_drainTimeout);
+            EngineLog.SourceDidNotStop(_logger, sourceTimeout);
         }
 
         EngineLog.Stopping(_logger, _source.Published);
-        _pipeline.HaltAndDrain(s_drainTimeout);
+        _pipeline.HaltAndDrain(drainTimeout);
         for (var i = 0; i < _pipeline.Stages.Count; i++)
         {
             var stage = _pipeline.Stages[i];
             if (stage.IsRunning)
             {
-                EngineLog.DrainTimedOut(_logger, stage.Name, s_drainTimeout);
+                EngineLog.DrainTimedOut(_logger, stage.Name, drainTimeout);
             }
 
             EngineLog.StageStopped(_logger, stage.Name, _pipeline.Statistics[i].Events, _pipeline.Statistics[i].Batches);

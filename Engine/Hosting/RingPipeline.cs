@@ -1,4 +1,5 @@
 using Engine.Brain;
+using Engine.Control.Commands;
 using Engine.Model;
 using Engine.Native;
 using Engine.Ring;
@@ -11,9 +12,10 @@ public sealed record StagePlacement(string Stage, string ThreadName, int Managed
 
 /// <summary>
 /// The one ring and its chain of stages, <c>brain → execution → tail</c>, each on its own thread and each
-/// gated on the one before it; the producer is gated on the tail. The brain position runs the
+/// gated on the one before it; the producers are gated on the tail. The brain position runs the
 /// <see cref="TradingBrain"/> and then its <see cref="TimingStage"/>; the execution position holds only a
-/// <see cref="TimingStage"/> until its logic lands.
+/// <see cref="TimingStage"/> until its logic lands (issue 8). The ring is multi-producer: the market source and
+/// the control plane (commands) both publish into it.
 /// </summary>
 public sealed class RingPipeline
 {
@@ -21,58 +23,75 @@ public sealed class RingPipeline
     public static readonly string[] StageNames = ["brain", "execution", "tail"];
 
     private readonly IEventProcessor[] _stages;
-    private readonly Func<Action?, Thread>[] _starts;
+    private readonly Func<Action, Thread>[] _starts;
     private readonly Dictionary<string, int> _stageCpus;
     private readonly StagePlacement?[] _placements;
 
-    /// <param name="options">Ring settings.</param>
+    /// <param name="options">Ring size, wait strategy and placement.</param>
     /// <param name="brain">The brain for the brain position; without one, a brain with default options and no symbol rules (it reads the market but refuses every entry).</param>
-    public RingPipeline(RingOptions options, TradingBrain? brain = null)
+    /// <param name="replies">The reply table the tail completes for commands; a private one when omitted.</param>
+    /// <param name="symbolCapacity">Symbols the tail counts one by one.</param>
+    public RingPipeline(RingOptions options, TradingBrain? brain = null, CommandReplies? replies = null, int symbolCapacity = 1024)
     {
         ArgumentNullException.ThrowIfNull(options);
         WaitStrategy = options.WaitStrategy;
-        Ring = RingBuffer.CreateSingleProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield));
+        Ring = RingBuffer.CreateMultiProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield));
         _stageCpus = new Dictionary<string, int>(options.StageCpus, StringComparer.OrdinalIgnoreCase);
-        Statistics = new StageStatistics[StageNames.Length];
         Brain = brain ?? new TradingBrain(new BrainOptions(), []);
-        _stages = new IEventProcessor[StageNames.Length];
-        _starts = new Func<Action?, Thread>[StageNames.Length];
+        Replies = replies ?? new CommandReplies();
+        TailCounters = new TailCounters(symbolCapacity);
+        Statistics = [.. StageNames.Select(name => new StageStatistics(name))];
         _placements = new StagePlacement?[StageNames.Length];
-        Sequence[] upstream = [];
-        for (var i = 0; i < StageNames.Length; i++)
+
+        var brainStage = new BatchEventProcessor<MarketEvent, BrainStage<TimingStage>>(
+            "brain", Ring, Ring.NewBarrier(), new BrainStage<TimingStage>(Brain, new TimingStage(StagePoint.Brain, Statistics[0])));
+        var execution = new BatchEventProcessor<MarketEvent, TimingStage>(
+            "execution", Ring, Ring.NewBarrier(brainStage.Sequence), new TimingStage(StagePoint.Execution, Statistics[1]));
+        var tail = new BatchEventProcessor<MarketEvent, TailStage>(
+            "tail", Ring, Ring.NewBarrier(execution.Sequence), new TailStage(Statistics[2], TailCounters, Replies));
+        _stages = [brainStage, execution, tail];
+        _starts = [brainStage.Start, execution.Start, tail.Start];
+        Roles = ["strategy, sizing, rotation, cooldown; timing", "timing only (orders: issue 8)", "timing, counters, command replies"];
+
+        // Which stage acts on which command. Shutdown needs only the tail's reply: it marks the point up to which
+        // the ring has drained before the host stops. The brain stops and resumes entries; Flatten also needs
+        // execution to cancel orders and close positions, so it stays unowned until that stage lands (issue 8).
+        CommandOwners = new Dictionary<CommandKind, string[]>
         {
-            Statistics[i] = new StageStatistics(StageNames[i]);
-            var point = (StagePoint)(i + 1);
-            var timing = new TimingStage(point, Statistics[i]);
-            if (i == 0)
-            {
-                var processor = new BatchEventProcessor<MarketEvent, BrainStage<TimingStage>>(
-                    StageNames[i], Ring, Ring.NewBarrier(upstream), new BrainStage<TimingStage>(Brain, timing));
-                (_stages[i], _starts[i]) = (processor, processor.Start);
-            }
-            else
-            {
-                var processor = new BatchEventProcessor<MarketEvent, TimingStage>(StageNames[i], Ring, Ring.NewBarrier(upstream), timing);
-                (_stages[i], _starts[i]) = (processor, processor.Start);
-            }
+            [CommandKind.Shutdown] = ["tail"],
+            [CommandKind.Pause] = ["brain"],
+            [CommandKind.Resume] = ["brain"],
+        };
 
-            upstream = [_stages[i].Sequence];
-        }
-
-        Ring.AddGatingSequences(upstream);
+        Ring.AddGatingSequences(tail.Sequence);
     }
 
     public RingBuffer<MarketEvent> Ring { get; }
 
     public WaitStrategyKind WaitStrategy { get; }
 
-    /// <summary>The brain in the brain position (its counters are the health and metrics view of it).</summary>
-    public TradingBrain Brain { get; }
-
     /// <summary>Per-stage statistics in dependency order; the last one times the whole trip.</summary>
     public StageStatistics[] Statistics { get; }
 
     public IReadOnlyList<IEventProcessor> Stages => _stages;
+
+    /// <summary>The brain in the brain position (its counters are the health and metrics view of it).</summary>
+    public TradingBrain Brain { get; }
+
+    /// <summary>What each stage does in this build, in dependency order (reported by GetStatus).</summary>
+    public IReadOnlyList<string> Roles { get; }
+
+    /// <summary>The reply table the tail stage completes when a command reaches it.</summary>
+    public CommandReplies Replies { get; }
+
+    /// <summary>Events that reached the tail, by kind and symbol.</summary>
+    public TailCounters TailCounters { get; }
+
+    /// <summary>For each command some stage of this build acts on, those stages.</summary>
+    public IReadOnlyDictionary<CommandKind, string[]> CommandOwners { get; }
+
+    /// <summary>Where each stage landed (null before <see cref="Start"/>).</summary>
+    public IReadOnlyList<StagePlacement?> Placements => _placements;
 
     /// <summary>Starts every stage on its own thread and returns where each landed, in dependency order.</summary>
     public IReadOnlyList<StagePlacement> Start()

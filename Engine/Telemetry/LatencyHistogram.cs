@@ -67,6 +67,9 @@ public sealed class LatencyHistogram
         return (1L << exponent) | ((long)subBucket << (exponent - SubBucketBits));
     }
 
+    /// <summary>The highest value that falls into <paramref name="bucket"/> (the top bucket: <see cref="long.MaxValue"/>).</summary>
+    public static long UpperBoundOf(int bucket) => bucket + 1 < BucketCount ? LowerBoundOf(bucket + 1) - 1 : long.MaxValue;
+
     /// <summary>
     /// The value at <paramref name="percentile"/> (0-100) of the counts in <paramref name="counts"/> (a snapshot or the
     /// difference of two), reported as the middle of its bucket; 0 when there are no counts.

@@ -21,6 +21,9 @@ public sealed class StageStatistics
     [FieldOffset(80)]
     private long _threadAllocatedBytes;
 
+    [FieldOffset(88)]
+    private long _latencySumNanoseconds;
+
     [FieldOffset(0)]
     private readonly string _stage;
 
@@ -38,6 +41,9 @@ public sealed class StageStatistics
 
     public long Batches => Volatile.Read(ref _batches);
 
+    /// <summary>Sum of every recorded publication-to-stage latency, in nanoseconds (the histogram's <c>_sum</c>).</summary>
+    public long LatencySumNanoseconds => Volatile.Read(ref _latencySumNanoseconds);
+
     /// <summary>
     /// Bytes the stage's thread had allocated at the end of its last batch (GC's per-thread count). It must stop
     /// moving once the stage is warm: the hot path allocates nothing.
@@ -48,7 +54,9 @@ public sealed class StageStatistics
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Record(long publishedTimestamp, long now, bool endOfBatch)
     {
-        SincePublished.Record(StopwatchNanoseconds(now - publishedTimestamp));
+        var nanoseconds = StopwatchNanoseconds(now - publishedTimestamp);
+        SincePublished.Record(nanoseconds);
+        Volatile.Write(ref _latencySumNanoseconds, _latencySumNanoseconds + nanoseconds);
         Volatile.Write(ref _events, _events + 1);
         if (endOfBatch)
         {

@@ -8,21 +8,34 @@ namespace Tests.Hosting;
 public sealed partial class EngineProcess : IDisposable
 {
     private const int SigInt = 2;
+    private const int SigTerm = 15;
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly object _gate = new();
 
     public EngineProcess(params (string Name, string Value)[] environment)
+        : this([], environment)
+    {
+    }
+
+    /// <summary>Starts the engine with command-line <paramref name="arguments"/> and extra environment variables.</summary>
+    public EngineProcess(string[] arguments, (string Name, string Value)[] environment)
     {
         var engine = Path.Combine(AppContext.BaseDirectory, "Engine.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", engine])
+        var start = new ProcessStartInfo("dotnet", ["exec", engine, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
+        // The operators' variables of the machine running the tests must not leak into the engine under test.
+        foreach (var name in (string[])["BINANCE_API_KEY", "BINANCE_API_SECRET", "ENVIRONMENT", "LOG_LEVEL", "RECONCILIATION_INTERVAL"])
+        {
+            start.Environment.Remove(name);
+        }
+
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -72,6 +85,28 @@ public sealed partial class EngineProcess : IDisposable
 
     /// <summary>Sends Ctrl-C (SIGINT), as an operator at the terminal would.</summary>
     public void Interrupt() => Assert.Equal(0, Kill(_process.Id, SigInt));
+
+    /// <summary>Sends SIGTERM, as systemd or docker stop would.</summary>
+    public void Terminate() => Assert.Equal(0, Kill(_process.Id, SigTerm));
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the start-up line naming where <paramref name="what"/> ("Control plane", "Metrics") listens; returns its port.</summary>
+    public int WaitForPort(string what, TimeSpan timeout)
+    {
+        var marker = what + " listening on http://";
+        Assert.True(WaitForOutput(marker, timeout), $"no '{marker}' line; output:\n{Output}");
+        var output = Output;
+        var start = output.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
+        var colon = output.IndexOf(':', start);
+        var end = colon + 1;
+        while (end < output.Length && char.IsAsciiDigit(output[end]))
+        {
+            end++;
+        }
+
+        return int.Parse(output.AsSpan(colon + 1, end - colon - 1), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public int WaitForExit(TimeSpan timeout)
     {

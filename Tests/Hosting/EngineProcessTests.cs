@@ -14,6 +14,8 @@ public sealed partial class EngineProcessTests
         using var engine = new EngineProcess(
             ("Engine__ReportInterval", "00:00:01"),
             ("Engine__Synthetic__EventsPerSecond", "5000"),
+            ("Engine__Control__Port", "0"),
+            ("Engine__Metrics__Port", "0"),
             ("Engine__Ring__StageCpus__tail", lastCpu.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         Assert.True(engine.WaitForOutput("Throughput:", s_startTimeout), engine.Output);
@@ -25,6 +27,13 @@ public sealed partial class EngineProcessTests
         }
 
         Assert.Matches(new Regex($"Stage tail started: thread 'tail' \\(managed id \\d+\\) on CPU {lastCpu}, pinned to CPU {lastCpu}"), output);
+
+        // Start-up lines in order: ring, stages, source, control plane, metrics, all running.
+        string[] order = ["Ring buffer ready", "Stage brain started", "Stage execution started", "Stage tail started",
+            "Synthetic market source started", "Control plane listening on http://127.0.0.1:", "Metrics listening on http://127.0.0.1:", "All stages running"];
+        var positions = order.Select(line => output.IndexOf(line, StringComparison.Ordinal)).ToArray();
+        Assert.All(positions, position => Assert.True(position >= 0, output));
+        Assert.Equal(positions.Order(), positions);
 
         engine.Interrupt();
         Assert.Equal(0, engine.WaitForExit(TimeSpan.FromSeconds(30)));
@@ -46,7 +55,7 @@ public sealed partial class EngineProcessTests
 
         var exitCode = engine.WaitForExit(s_startTimeout);
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains("Engine:Ring:Size must be a power of two of at least 64 (got 1000)", engine.Output, StringComparison.Ordinal);
         Assert.Contains("Engine:Ring:StageCpus:brain = 64 is not a CPU of this machine", engine.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Ring buffer ready", engine.Output, StringComparison.Ordinal);

@@ -26,6 +26,12 @@ public sealed class SyntheticMarketOptions
 
     public List<SyntheticSymbolOptions> Symbols { get; set; } = [];
 
+    /// <summary>
+    /// Events after which the source stops on its own, as a recorded feed runs out (0: never). Lets a run check
+    /// what happens when market data stops arriving.
+    /// </summary>
+    public long MaxEvents { get; set; }
+
     /// <summary>The market used when configuration names none: three liquid USD-M perpetuals at 2024-07-18 levels.</summary>
     public static IReadOnlyList<SyntheticSymbolOptions> DefaultSymbols { get; } =
     [

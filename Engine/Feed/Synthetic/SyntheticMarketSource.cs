@@ -15,6 +15,7 @@ public sealed class SyntheticMarketSource
     private readonly RingBuffer<MarketEvent> _ring;
     private readonly Instrument[] _instruments;
     private readonly int _eventsPerSecond;
+    private readonly long _maxEvents;
     private ulong _random;
     private long _tradeId;
     private volatile bool _stopping;
@@ -27,6 +28,7 @@ public sealed class SyntheticMarketSource
         _ring = ring ?? throw new ArgumentNullException(nameof(ring));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.EventsPerSecond, 1);
         _eventsPerSecond = options.EventsPerSecond;
+        _maxEvents = options.MaxEvents > 0 ? options.MaxEvents : long.MaxValue;
         _random = options.Seed == 0 ? 0x9E3779B97F4A7C15UL : options.Seed;
         var configured = options.Symbols.Count > 0 ? options.Symbols : SyntheticMarketOptions.DefaultSymbols;
         _instruments = new Instrument[configured.Count];
@@ -43,6 +45,9 @@ public sealed class SyntheticMarketSource
 
     /// <summary>Events published so far.</summary>
     public long Published { get; private set; }
+
+    /// <summary>True while the source thread runs (false before start, after stop, and once it has published its maximum).</summary>
+    public bool IsRunning => _thread is { IsAlive: true };
 
     public int SymbolCount => _instruments.Length;
 
@@ -108,7 +113,12 @@ public sealed class SyntheticMarketSource
         var started = Stopwatch.GetTimestamp();
         while (!_stopping)
         {
-            var due = (long)(Stopwatch.GetElapsedTime(started).TotalSeconds * _eventsPerSecond);
+            var due = Math.Min(_maxEvents, (long)(Stopwatch.GetElapsedTime(started).TotalSeconds * _eventsPerSecond));
+            if (Published >= _maxEvents)
+            {
+                return;
+            }
+
             while (Published < due && !_stopping)
             {
                 PublishNext();

@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using Engine.Control.Commands;
+using Engine.Model;
+using Engine.Ring;
+using Engine.Telemetry;
+
+namespace Engine.Hosting;
+
+/// <summary>
+/// Events that reached the end of the pipeline, by kind and symbol. Written only by the tail stage's thread with
+/// plain increments; the metrics scrape reads them.
+/// </summary>
+public sealed class TailCounters
+{
+    private const int Kinds = (int)MarketEventKind.Command + 1;
+    private readonly long[] _counts;
+
+    public TailCounters(int symbolCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(symbolCapacity, 1);
+        SymbolCapacity = symbolCapacity;
+        _counts = new long[Kinds * (symbolCapacity + 1)];
+    }
+
+    /// <summary>Symbols counted one by one; higher ids are counted under symbol 0.</summary>
+    public int SymbolCapacity { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Count(MarketEventKind kind, SymbolId symbol)
+    {
+        var column = symbol.Value <= SymbolCapacity ? symbol.Value : 0;
+        var index = ((int)kind * (SymbolCapacity + 1)) + column;
+        if ((uint)index < (uint)_counts.Length)
+        {
+            ref var count = ref _counts[index];
+            Volatile.Write(ref count, count + 1);
+        }
+    }
+
+    /// <summary>Events of <paramref name="kind"/> for symbol id <paramref name="symbol"/> (0: no symbol, or beyond capacity).</summary>
+    public long Read(MarketEventKind kind, int symbol) => Volatile.Read(ref _counts[((int)kind * (SymbolCapacity + 1)) + symbol]);
+}
+
+/// <summary>
+/// The last stage: stamps and times every event, counts it by kind and symbol, and completes the reply of each
+/// command that reaches it (every stage before it has handled the command by then).
+/// </summary>
+public readonly struct TailStage : IEventHandler<MarketEvent>
+{
+    private readonly TimingStage _timing;
+    private readonly TailCounters _counters;
+    private readonly CommandReplies _replies;
+
+    public TailStage(StageStatistics statistics, TailCounters counters, CommandReplies replies)
+    {
+        _timing = new TimingStage(StagePoint.Tail, statistics);
+        _counters = counters;
+        _replies = replies;
+    }
+
+    public void OnEvent(ref MarketEvent data, long sequence, bool endOfBatch)
+    {
+        _counters.Count(data.Kind, data.Symbol);
+        if (data.Kind == MarketEventKind.Command)
+        {
+            _replies.Complete(data.Command.CorrelationId, sequence);
+        }
+
+        _timing.OnEvent(ref data, sequence, endOfBatch);
+    }
+}
