@@ -196,4 +196,7 @@ public enum QueryWriteError : byte
 
     /// <summary>A price or quantity has more decimals than the symbol allows; round it to the tick or step first.</summary>
     TooManyDecimals,
+
+    /// <summary>The order cannot go to this endpoint: a conditional type (algo-order service) or a limit order without a time in force.</summary>
+    UnsupportedOrder,
 }
