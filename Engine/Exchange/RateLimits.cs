@@ -1,127 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
+using Engine.Exchange.Rules;
 
 namespace Engine.Exchange;
 
-/// <summary>What a rate limit counts.</summary>
-public enum RateLimitKind : byte
-{
-    /// <summary>Request weight per IP ("REQUEST_WEIGHT", header <c>X-MBX-USED-WEIGHT-…</c>).</summary>
-    RequestWeight = 1,
-
-    /// <summary>New orders per account ("ORDERS", header <c>X-MBX-ORDER-COUNT-…</c>).</summary>
-    Orders,
-}
-
-/// <summary>One limit from exchangeInfo <c>rateLimits</c>, e.g. 2,400 weight per 1 minute.</summary>
-/// <param name="Kind">What it counts.</param>
-/// <param name="IntervalNum">How many units the window spans (10 for "10S").</param>
-/// <param name="IntervalUnit">'S', 'M', 'H' or 'D'.</param>
-/// <param name="Limit">The most the venue allows per window.</param>
-public readonly record struct RateLimitRule(RateLimitKind Kind, int IntervalNum, char IntervalUnit, int Limit)
-{
-    /// <summary>Binance's defaults for USDⓈ-M (exchangeInfo as observed): 2,400 weight/min, 300 orders/10 s, 1,200 orders/min.</summary>
-    public static IReadOnlyList<RateLimitRule> Defaults { get; } =
-    [
-        new(RateLimitKind.RequestWeight, 1, 'M', 2400),
-        new(RateLimitKind.Orders, 10, 'S', 300),
-        new(RateLimitKind.Orders, 1, 'M', 1200),
-    ];
-
-    /// <summary>The window length in milliseconds.</summary>
-    public long IntervalMs => IntervalNum * IntervalUnit switch
-    {
-        'S' => 1_000L,
-        'M' => 60_000L,
-        'H' => 3_600_000L,
-        'D' => 86_400_000L,
-        _ => throw new InvalidOperationException($"Unknown rate-limit interval unit '{IntervalUnit}'."),
-    };
-
-    /// <summary>The response-header suffix naming this window, e.g. "1M" or "10S".</summary>
-    public string HeaderSuffix => string.Create(CultureInfo.InvariantCulture, $"{IntervalNum}{IntervalUnit}");
-
-    /// <summary>
-    /// Reads <c>rateLimits</c> from an exchangeInfo body. Entries of unknown type or interval are skipped; an answer
-    /// without the array gives an empty list.
-    /// </summary>
-    /// <exception cref="JsonException">The body is not valid JSON.</exception>
-    public static List<RateLimitRule> ParseExchangeInfo(ReadOnlySpan<byte> utf8Json)
-    {
-        var rules = new List<RateLimitRule>();
-        var reader = new Utf8JsonReader(utf8Json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException("exchangeInfo is not a JSON object.");
-        }
-
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var isRateLimits = reader.ValueTextEquals("rateLimits"u8);
-            reader.Read();
-            if (!isRateLimits || reader.TokenType != JsonTokenType.StartArray)
-            {
-                reader.Skip();
-                continue;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-            {
-                if (TryReadRule(ref reader, out var rule))
-                {
-                    rules.Add(rule);
-                }
-            }
-        }
-
-        return rules;
-    }
-
-    private static bool TryReadRule(ref Utf8JsonReader reader, out RateLimitRule rule)
-    {
-        RateLimitKind kind = 0;
-        var unit = '\0';
-        int intervalNum = 0, limit = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("rateLimitType"u8))
-            {
-                reader.Read();
-                kind = reader.ValueTextEquals("REQUEST_WEIGHT"u8) ? RateLimitKind.RequestWeight
-                    : reader.ValueTextEquals("ORDERS"u8) ? RateLimitKind.Orders : 0;
-            }
-            else if (reader.ValueTextEquals("interval"u8))
-            {
-                reader.Read();
-                unit = reader.ValueTextEquals("SECOND"u8) ? 'S'
-                    : reader.ValueTextEquals("MINUTE"u8) ? 'M'
-                    : reader.ValueTextEquals("HOUR"u8) ? 'H'
-                    : reader.ValueTextEquals("DAY"u8) ? 'D' : '\0';
-            }
-            else if (reader.ValueTextEquals("intervalNum"u8))
-            {
-                reader.Read();
-                intervalNum = reader.GetInt32();
-            }
-            else if (reader.ValueTextEquals("limit"u8))
-            {
-                reader.Read();
-                limit = reader.GetInt32();
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-
-        rule = new RateLimitRule(kind, intervalNum, unit, limit);
-        return kind != 0 && unit != '\0' && intervalNum > 0 && limit > 0;
-    }
-}
-
 /// <summary>A limit's state: how much of the current window is used (venue's count or our reservation, whichever is higher).</summary>
-public readonly record struct RateLimitUsage(RateLimitRule Rule, int Used, long WindowStartUnixMs);
+public readonly record struct RateLimitUsage(RateLimit Rule, int Used, long WindowStartUnixMs);
 
 /// <summary>Why a venue alert was raised.</summary>
 public enum VenueAlertKind : byte
@@ -151,8 +34,13 @@ public sealed class VenueAlertEventArgs(VenueAlertKind kind, DateTimeOffset unti
 /// </summary>
 public sealed class RateLimitTracker
 {
-    private const string WeightHeaderPrefix = "X-MBX-USED-WEIGHT-";
-    private const string OrderHeaderPrefix = "X-MBX-ORDER-COUNT-";
+    /// <summary>Binance's USDⓈ-M limits as observed in exchangeInfo: 2,400 weight/min, 300 orders/10 s, 1,200 orders/min.</summary>
+    public static IReadOnlyList<RateLimit> Defaults { get; } =
+    [
+        new(RateLimitType.RequestWeight, TimeSpan.FromMinutes(1), 1, 'M', 2400),
+        new(RateLimitType.Orders, TimeSpan.FromSeconds(10), 10, 'S', 300),
+        new(RateLimitType.Orders, TimeSpan.FromMinutes(1), 1, 'M', 1200),
+    ];
 
     private readonly Lock _lock = new();
     private readonly int _usablePercent;
@@ -169,7 +57,7 @@ public sealed class RateLimitTracker
         ArgumentOutOfRangeException.ThrowIfGreaterThan(usablePercent, 100);
         _usablePercent = usablePercent;
         _defaultBackoff = defaultBackoff ?? TimeSpan.FromSeconds(10);
-        _windows = Build(RateLimitRule.Defaults);
+        _windows = Build(Defaults);
     }
 
     /// <summary>Raised (on the thread that saw the answer) when a 429 or 418 arrives.</summary>
@@ -184,11 +72,11 @@ public sealed class RateLimitTracker
     /// <summary>Whether the IP is banned at <paramref name="nowUnixMs"/>.</summary>
     public bool IsBanned(long nowUnixMs) => nowUnixMs < BannedUntilUnixMs;
 
-    /// <summary>Replaces the limits (from exchangeInfo); counts in windows that still apply are kept.</summary>
-    public void SetRules(IReadOnlyList<RateLimitRule> rules)
+    /// <summary>Replaces the limits (from exchangeInfo); counts in windows that still apply are kept. Kinds other than weight and orders are ignored.</summary>
+    public void SetRules(IReadOnlyList<RateLimit> rules)
     {
         ArgumentNullException.ThrowIfNull(rules);
-        if (rules.Count == 0)
+        if (!rules.Any(r => r.Type is RateLimitType.RequestWeight or RateLimitType.Orders))
         {
             return;
         }
@@ -200,7 +88,7 @@ public sealed class RateLimitTracker
             {
                 foreach (var old in _windows)
                 {
-                    if (old.Rule.Kind == window.Rule.Kind && old.Rule.IntervalMs == window.Rule.IntervalMs)
+                    if (old.Rule.Type == window.Rule.Type && old.Rule.Window == window.Rule.Window)
                     {
                         window.Index = old.Index;
                         window.Used = old.Used;
@@ -222,7 +110,7 @@ public sealed class RateLimitTracker
             {
                 ref var window = ref _windows[i];
                 Roll(ref window, nowUnixMs);
-                usage[i] = new RateLimitUsage(window.Rule, window.Used, window.Index * window.Rule.IntervalMs);
+                usage[i] = new RateLimitUsage(window.Rule, window.Used, window.Index * window.IntervalMs);
             }
 
             return usage;
@@ -253,12 +141,12 @@ public sealed class RateLimitTracker
             {
                 ref var window = ref _windows[i];
                 Roll(ref window, nowUnixMs);
-                var cost = window.Rule.Kind == RateLimitKind.RequestWeight ? weight : orders;
+                var cost = window.Rule.Type == RateLimitType.RequestWeight ? weight : orders;
                 if (cost > 0 && window.Used + cost > window.Usable)
                 {
-                    var endMs = (window.Index + 1) * window.Rule.IntervalMs;
+                    var endMs = (window.Index + 1) * window.IntervalMs;
                     refusal = Refuse(
-                        string.Create(CultureInfo.InvariantCulture, $"{window.Rule.Kind} limit {window.Rule.Limit}/{window.Rule.HeaderSuffix} (usable {window.Usable}): {window.Used} used, this request needs {cost}; window ends {Format(endMs)}."),
+                        string.Create(CultureInfo.InvariantCulture, $"{window.Rule.Type} limit {window.Rule.Limit} per {window.Rule.IntervalNum}{window.Rule.IntervalLetter} (usable {window.Usable}): {window.Used} used, this request needs {cost}; window ends {Format(endMs)}."),
                         endMs - nowUnixMs);
                     return false;
                 }
@@ -267,7 +155,7 @@ public sealed class RateLimitTracker
             for (var i = 0; i < _windows.Length; i++)
             {
                 ref var window = ref _windows[i];
-                window.Used += window.Rule.Kind == RateLimitKind.RequestWeight ? weight : orders;
+                window.Used += window.Rule.Type == RateLimitType.RequestWeight ? weight : orders;
             }
 
             refusal = null;
@@ -281,25 +169,8 @@ public sealed class RateLimitTracker
         ArgumentNullException.ThrowIfNull(headers);
         foreach (var (name, values) in headers)
         {
-            RateLimitKind kind;
-            string suffix;
-            if (name.StartsWith(WeightHeaderPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                kind = RateLimitKind.RequestWeight;
-                suffix = name[WeightHeaderPrefix.Length..];
-            }
-            else if (name.StartsWith(OrderHeaderPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                kind = RateLimitKind.Orders;
-                suffix = name[OrderHeaderPrefix.Length..];
-            }
-            else
-            {
-                continue;
-            }
-
-            var text = values.FirstOrDefault();
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var used))
+            if (!name.StartsWith("X-MBX-", StringComparison.OrdinalIgnoreCase)
+                || !int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var used))
             {
                 continue;
             }
@@ -309,7 +180,7 @@ public sealed class RateLimitTracker
                 for (var i = 0; i < _windows.Length; i++)
                 {
                     ref var window = ref _windows[i];
-                    if (window.Rule.Kind == kind && string.Equals(window.Suffix, suffix, StringComparison.OrdinalIgnoreCase))
+                    if (string.Equals(window.Header, name, StringComparison.OrdinalIgnoreCase))
                     {
                         Roll(ref window, nowUnixMs);
                         window.Used = Math.Max(window.Used, used);
@@ -345,27 +216,22 @@ public sealed class RateLimitTracker
     /// <summary>The default back-off used when a 429/418 carries no Retry-After.</summary>
     public TimeSpan DefaultBackoff => _defaultBackoff;
 
-    private Window[] Build(IReadOnlyList<RateLimitRule> rules)
-    {
-        var windows = new Window[rules.Count];
-        for (var i = 0; i < windows.Length; i++)
-        {
-            var rule = rules[i];
-            windows[i] = new Window
+    private Window[] Build(IReadOnlyList<RateLimit> rules) =>
+    [
+        .. rules.Where(r => r.Type is RateLimitType.RequestWeight or RateLimitType.Orders && r.Window > TimeSpan.Zero && r.Limit > 0)
+            .Select(rule => new Window
             {
                 Rule = rule,
-                Suffix = rule.HeaderSuffix,
+                Header = rule.HeaderName,
+                IntervalMs = (long)rule.Window.TotalMilliseconds,
                 Usable = Math.Max(1, (int)((long)rule.Limit * _usablePercent / 100)),
                 Index = -1,
-            };
-        }
-
-        return windows;
-    }
+            }),
+    ];
 
     private static void Roll(ref Window window, long nowUnixMs)
     {
-        var index = nowUnixMs / window.Rule.IntervalMs;
+        var index = nowUnixMs / window.IntervalMs;
         if (index != window.Index)
         {
             window.Index = index;
@@ -381,8 +247,9 @@ public sealed class RateLimitTracker
 
     private struct Window
     {
-        public RateLimitRule Rule;
-        public string Suffix;
+        public RateLimit Rule;
+        public string Header;
+        public long IntervalMs;
         public int Usable;
         public long Index;
         public int Used;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Engine.Exchange.Rules;
 using Engine.Exchange.Signing;
 using Engine.Model;
 
@@ -51,26 +52,27 @@ public sealed partial class BinanceRestClient
         SendPublicAsync(s_time, null, static body => Json(RestJsonContext.Default.ServerTimeResponse)(body).ServerTime, cancellationToken);
 
     /// <summary>
-    /// <c>GET /fapi/v1/exchangeInfo</c> as the raw JSON bytes, for the exchange-rules parser. Its <c>rateLimits</c> are
-    /// applied to <see cref="RateLimits"/> on the way.
+    /// <c>GET /fapi/v1/exchangeInfo</c>, parsed into per-symbol rules by <see cref="ExchangeInfoParser"/>. Its
+    /// <c>rateLimits</c> replace the defaults in <see cref="RateLimits"/>. An answer the parser refuses is a
+    /// <see cref="VenueErrorCategory.BadResponse"/> naming the field.
     /// </summary>
-    public Task<RestResult<byte[]>> GetExchangeInfoBytesAsync(CancellationToken cancellationToken = default) =>
-        SendPublicAsync(s_exchangeInfo, null, ApplyRateLimits, cancellationToken);
+    public Task<RestResult<ExchangeInfo>> GetExchangeInfoAsync(CancellationToken cancellationToken = default) =>
+        SendPublicAsync(s_exchangeInfo, null, ParseExchangeInfo, cancellationToken);
 
-    private byte[] ApplyRateLimits(byte[] body)
+    private ExchangeInfo ParseExchangeInfo(byte[] body)
     {
-        var rules = RateLimitRule.ParseExchangeInfo(body);
-        if (rules.Count > 0)
+        var info = ExchangeInfoParser.Parse(body);
+        if (info.RateLimits.Count > 0)
         {
-            RateLimits.SetRules(rules);
+            RateLimits.SetRules(info.RateLimits);
             if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
             {
-                var limits = string.Join(", ", rules.Select(r => $"{r.Kind} {r.Limit}/{r.HeaderSuffix}"));
+                var limits = string.Join(", ", info.RateLimits.Select(r => $"{r.Type} {r.Limit}/{r.IntervalNum}{r.IntervalLetter}"));
                 RestLog.RateLimitsLoaded(_logger, limits);
             }
         }
 
-        return body;
+        return info;
     }
 
     /// <summary><c>GET /fapi/v1/ticker/24hr</c> for one symbol.</summary>

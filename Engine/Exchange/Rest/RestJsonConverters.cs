@@ -90,7 +90,7 @@ internal sealed class SideJsonConverter : JsonConverter<Side>
         writer.WriteStringValue(value.WireName());
 }
 
-/// <summary>Reads an enum from its Binance wire text; text it does not know becomes the enum's 0 ("Unknown") rather than an error.</summary>
+/// <summary>Reads an enum from its Binance wire text; text it does not know becomes the enum's 0 (None/Unknown) rather than an error.</summary>
 internal abstract class WireEnumJsonConverter<TEnum> : JsonConverter<TEnum>
     where TEnum : struct, Enum
 {
@@ -135,7 +135,9 @@ internal sealed class OrderStatusJsonConverter : WireEnumJsonConverter<OrderStat
     [
         ("NEW", OrderStatus.New), ("PARTIALLY_FILLED", OrderStatus.PartiallyFilled), ("FILLED", OrderStatus.Filled),
         ("CANCELED", OrderStatus.Canceled), ("REJECTED", OrderStatus.Rejected), ("EXPIRED", OrderStatus.Expired),
-        ("EXPIRED_IN_MATCH", OrderStatus.ExpiredInMatch),
+
+        // Expired by self-trade prevention: for the engine, expired.
+        ("EXPIRED_IN_MATCH", OrderStatus.Expired),
     ];
 
     protected override (string Wire, OrderStatus Value)[] Names => s_names;

@@ -6,21 +6,6 @@ namespace Engine.Exchange.Rest;
 // The venue's answers as read by the REST client. Every price, quantity and amount is exact fixed-point; fields the
 // engine does not use are not mapped (and unknown fields are ignored), so a new venue field never breaks parsing.
 
-/// <summary>An order's status on the venue. 0 means a status this client does not know.</summary>
-public enum OrderStatus : byte
-{
-    Unknown = 0,
-    New,
-    PartiallyFilled,
-    Filled,
-    Canceled,
-    Rejected,
-    Expired,
-
-    /// <summary>Expired by self-trade prevention.</summary>
-    ExpiredInMatch,
-}
-
 /// <summary>A conditional (algo) order's status. 0 means a status this client does not know.</summary>
 public enum AlgoOrderStatus : byte
 {
