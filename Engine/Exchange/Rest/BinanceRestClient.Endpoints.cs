@@ -151,8 +151,9 @@ public sealed partial class BinanceRestClient
             OrderCall.Query => s_queryOrder,
             _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
         };
-        return await ResyncOnClockError(endpoint, await SendBytesAsync(endpoint, signedQuery, s_order, cancellationToken).ConfigureAwait(false), cancellationToken)
-            .ConfigureAwait(false);
+        var startedUnixMs = Clock.LocalUnixMs;
+        var result = await SendBytesAsync(endpoint, signedQuery, s_order, cancellationToken).ConfigureAwait(false);
+        return await ResyncOnClockError(endpoint, result, startedUnixMs, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends a pre-signed algo-order query (see <see cref="SendSignedOrderAsync"/> for the contract).</summary>
@@ -164,16 +165,17 @@ public sealed partial class BinanceRestClient
             AlgoOrderCall.Query => s_queryAlgoOrder,
             _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
         };
-        return await ResyncOnClockError(endpoint, await SendBytesAsync(endpoint, signedQuery, s_algoOrder, cancellationToken).ConfigureAwait(false), cancellationToken)
-            .ConfigureAwait(false);
+        var startedUnixMs = Clock.LocalUnixMs;
+        var result = await SendBytesAsync(endpoint, signedQuery, s_algoOrder, cancellationToken).ConfigureAwait(false);
+        return await ResyncOnClockError(endpoint, result, startedUnixMs, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<RestResult<T>> ResyncOnClockError<T>(Endpoint endpoint, RestResult<T> result, CancellationToken cancellationToken)
+    private async Task<RestResult<T>> ResyncOnClockError<T>(Endpoint endpoint, RestResult<T> result, long startedUnixMs, CancellationToken cancellationToken)
     {
         if (result.Error is { Category: VenueErrorCategory.Clock } error)
         {
             RestLog.ClockRejected(_logger, endpoint.Method.Method, endpoint.Path, error.Code);
-            await ResyncAfterRejectAsync(Clock.LocalUnixMs - _options.RecvWindowMs, cancellationToken).ConfigureAwait(false);
+            await ResyncAfterRejectAsync(startedUnixMs, cancellationToken).ConfigureAwait(false);
         }
 
         return result;

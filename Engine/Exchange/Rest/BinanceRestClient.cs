@@ -176,8 +176,10 @@ public sealed partial class BinanceRestClient : IDisposable
                 if (attempt == 0 && result.Error is { Category: VenueErrorCategory.Clock } clockError)
                 {
                     RestLog.ClockRejected(_logger, endpoint.Method.Method, endpoint.Path, clockError.Code);
-                    await ResyncAfterRejectAsync(startedUnixMs, cancellationToken).ConfigureAwait(false);
-                    continue;
+                    if (await ResyncAfterRejectAsync(startedUnixMs, cancellationToken).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
                 }
 
                 return result;
@@ -239,18 +241,19 @@ public sealed partial class BinanceRestClient : IDisposable
         }
     }
 
-    private async Task ResyncAfterRejectAsync(long requestStartedUnixMs, CancellationToken cancellationToken)
+    /// <summary>Resynchronises after a -1021 unless another resync already finished since the request started; false if the clock could not be measured.</summary>
+    private async Task<bool> ResyncAfterRejectAsync(long requestStartedUnixMs, CancellationToken cancellationToken)
     {
         await _syncGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Several requests refused at once need only one resync: skip if one finished after this request started.
+            // Several requests refused at once need only one resync.
             if (Clock.SynchronizedAt is { } at && at.ToUnixTimeMilliseconds() >= requestStartedUnixMs)
             {
-                return;
+                return true;
             }
 
-            await SyncClockCoreAsync(cancellationToken).ConfigureAwait(false);
+            return (await SyncClockCoreAsync(cancellationToken).ConfigureAwait(false)).IsSuccess;
         }
         finally
         {

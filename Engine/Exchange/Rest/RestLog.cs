@@ -14,7 +14,7 @@ internal static partial class RestLog
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Server clock synchronisation failed: {Error}")]
     public static partial void ClockSyncFailed(ILogger logger, VenueError error);
 
-    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "{Method} {Path} refused for its timestamp ({Code}); resynchronising the clock and sending once more")]
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "{Method} {Path} refused for its timestamp ({Code}); resynchronising the clock (a request signed here is sent once more)")]
     public static partial void ClockRejected(ILogger logger, string method, string path, int code);
 
     [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "{Method} {Path} failed: {Error}")]

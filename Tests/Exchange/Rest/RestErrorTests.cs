@@ -99,6 +99,35 @@ public sealed class RestErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pre_signed_order_refused_for_its_timestamp_is_returned_after_a_resync_not_resent()
+    {
+        _venue.ServerOffsetMs = -20_000;
+        _venue.Enqueue("POST /fapi/v1/order", VenueReply.Error(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."));
+        using var client = RestHarness.Client(_venue);
+
+        var result = await client.SendSignedOrderAsync(OrderCall.New, "symbol=BTCUSDT&timestamp=1&signature=00"u8.ToArray());
+
+        Assert.Equal(VenueErrorCategory.Clock, result.Error!.Category);
+        Assert.Equal(-1021, result.Error.Code);
+        Assert.Single(_venue.RequestsTo("POST /fapi/v1/order"));
+        Assert.Equal(3, _venue.RequestsTo("GET /fapi/v1/time").Count);
+        Assert.InRange(client.Clock.OffsetMs, -21_000, -19_000);
+    }
+
+    [Fact]
+    public async Task No_retry_when_the_resync_itself_fails()
+    {
+        _venue.Enqueue("GET /fapi/v1/openOrders", VenueReply.Error(400, -1021, "Timestamp for this request is outside of the recvWindow."));
+        _venue.Enqueue("GET /fapi/v1/time", new VenueReply(503, "Service Unavailable."));
+        using var client = RestHarness.Client(_venue);
+
+        var result = await client.GetOpenOrdersAsync("BTCUSDT");
+
+        Assert.Equal(VenueErrorCategory.Clock, result.Error!.Category);
+        Assert.Single(_venue.RequestsTo("GET /fapi/v1/openOrders"));
+    }
+
+    [Fact]
     public async Task A_second_clock_rejection_is_returned_not_retried_again()
     {
         _venue.Route("GET /fapi/v1/openOrders", _ => VenueReply.Error(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."));
