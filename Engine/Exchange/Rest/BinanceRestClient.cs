@@ -22,6 +22,9 @@ namespace Engine.Exchange.Rest;
 /// Runs on I/O threads only, never on a ring stage: HTTP allocates. The execution stage signs an order itself
 /// (allocation-free, with its own <see cref="HmacSha256Signer"/>, <see cref="Clock"/> and <see cref="RecvWindowMs"/>)
 /// and hands the bytes to <see cref="SendSignedOrderAsync"/>.
+/// Cancelling a call through its token throws <see cref="OperationCanceledException"/> for reads; for a call that
+/// changes state (POST/PUT/DELETE) it returns <see cref="VenueErrorCategory.UnknownOutcome"/>, since the request
+/// may already be on its way.
 /// </remarks>
 public sealed partial class BinanceRestClient : IDisposable
 {
@@ -265,6 +268,7 @@ public sealed partial class BinanceRestClient : IDisposable
     {
         var method = endpoint.Method.Method;
         using var ownedContent = content;
+        cancellationToken.ThrowIfCancellationRequested();
         if (!RateLimits.TryAcquire(endpoint.Weight, endpoint.Orders, Clock.NowUnixMs, out var refusal))
         {
             RestLog.RefusedLocally(_logger, method, endpoint.Path, refusal!.Message);

@@ -11,6 +11,12 @@ namespace Tests.Exchange.Rest;
 /// <summary>One request exactly as it arrived: method, path, raw (still percent-encoded) query, headers, raw body.</summary>
 internal sealed record RecordedRequest(string Method, string Path, string RawQuery, IReadOnlyDictionary<string, string> Headers, byte[] Body)
 {
+    /// <summary>Kestrel's id of the TCP connection the request came on.</summary>
+    public string ConnectionId { get; init; } = string.Empty;
+
+    /// <summary>"HTTP/1.1", "HTTP/2", …</summary>
+    public string Protocol { get; init; } = string.Empty;
+
     public string BodyText => Encoding.ASCII.GetString(Body);
 
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
@@ -91,7 +97,11 @@ internal sealed class LoopbackVenue : IAsyncDisposable
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var query = context.Request.QueryString.Value ?? string.Empty;
         var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? string.Empty,
-            query.StartsWith('?') ? query[1..] : query, headers, body.ToArray());
+            query.StartsWith('?') ? query[1..] : query, headers, body.ToArray())
+        {
+            ConnectionId = context.Connection.Id,
+            Protocol = context.Request.Protocol,
+        };
         _requests.Enqueue(request);
 
         var key = $"{request.Method} {request.Path}";

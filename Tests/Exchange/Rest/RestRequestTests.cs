@@ -402,6 +402,27 @@ public sealed class RestRequestTests : IAsyncLifetime
         Assert.Contains((Engine.Exchange.Rules.RateLimitType.Orders, 1, 'M', 1200), limits);
     }
 
+    [Fact]
+    public async Task Requests_share_one_kept_alive_http_1_1_connection()
+    {
+        _venue.Route("POST /fapi/v1/order", _ => VenueReply.Json(OrderJson));
+        using var client = RestHarness.Client(_venue);
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True((await client.GetServerTimeAsync()).IsSuccess);
+            Assert.True((await client.PlaceOrderAsync(new NewOrderRequest
+            {
+                Symbol = "BTCUSDT", Side = Side.Buy, Type = OrderKind.Market, Quantity = Quantity.Parse("0.001"u8), NewClientOrderId = $"k-{i}",
+            })).IsSuccess);
+        }
+
+        Assert.Equal(10, _venue.Requests.Count);
+        Assert.All(_venue.Requests, r => Assert.Equal("HTTP/1.1", r.Protocol));
+        Assert.Single(_venue.Requests.Select(r => r.ConnectionId).Distinct());
+        Assert.All(_venue.Requests, r => Assert.Null(r.Header("Expect")));
+    }
+
     internal const string OrderJson = """
         {"orderId":336829446,"symbol":"BTCUSDT","status":"NEW","clientOrderId":"FqEw6cn0vDhrkmfiwLYPeo",
          "price":"42088.00","avgPrice":"0.00","origQty":"0.100","executedQty":"0.000","cumQty":"0.000",
