@@ -31,6 +31,23 @@ internal static class FixedPointJson
         return value;
     }
 
+    public static T? ReadOrNullOnOverflow<T>(ref Utf8JsonReader reader, TryParseUtf8<T> parse, string typeName)
+        where T : struct
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType is (JsonTokenType.String or JsonTokenType.Number) && !reader.HasValueSequence && !reader.ValueIsEscaped
+            && !parse(reader.ValueSpan, out _, out var error) && error == FixedPointError.Overflow)
+        {
+            return null;
+        }
+
+        return Read(ref reader, parse, typeName);
+    }
+
     public static bool IsEmptyString(ref Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.Null || (reader.TokenType == JsonTokenType.String && reader.ValueSpan.IsEmpty && !reader.HasValueSequence);
 }
@@ -71,6 +88,33 @@ internal sealed class OptionalPriceJsonConverter : JsonConverter<Price?>
         FixedPointJson.IsEmptyString(ref reader) ? null : FixedPointJson.Read<Price>(ref reader, Price.TryParse, "price");
 
     public override void Write(Utf8JsonWriter writer, Price? value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value?.ToString() ?? string.Empty);
+}
+
+/// <summary>
+/// For statistics that can exceed the fixed-point range (24 h volumes of low-priced contracts pass 92 billion):
+/// such a value reads as null instead of failing the whole answer; any other malformation still fails.
+/// </summary>
+internal sealed class OverflowToNullQuantityJsonConverter : JsonConverter<Quantity?>
+{
+    public override bool HandleNull => true;
+
+    public override Quantity? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        FixedPointJson.ReadOrNullOnOverflow<Quantity>(ref reader, Quantity.TryParse, "quantity");
+
+    public override void Write(Utf8JsonWriter writer, Quantity? value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value?.ToString() ?? string.Empty);
+}
+
+/// <summary>The <see cref="Notional"/> counterpart of <see cref="OverflowToNullQuantityJsonConverter"/>.</summary>
+internal sealed class OverflowToNullNotionalJsonConverter : JsonConverter<Notional?>
+{
+    public override bool HandleNull => true;
+
+    public override Notional? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        FixedPointJson.ReadOrNullOnOverflow<Notional>(ref reader, Notional.TryParse, "amount");
+
+    public override void Write(Utf8JsonWriter writer, Notional? value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value?.ToString() ?? string.Empty);
 }
 

@@ -55,9 +55,13 @@ public sealed class Ticker24h
 
     public Price LowPrice { get; init; }
 
-    public Quantity Volume { get; init; }
+    /// <summary>Base volume; null when it exceeds the fixed-point range (±92 billion, seen on low-priced contracts).</summary>
+    [JsonConverter(typeof(OverflowToNullQuantityJsonConverter))]
+    public Quantity? Volume { get; init; }
 
-    public Notional QuoteVolume { get; init; }
+    /// <summary>Quote volume; null when it exceeds the fixed-point range.</summary>
+    [JsonConverter(typeof(OverflowToNullNotionalJsonConverter))]
+    public Notional? QuoteVolume { get; init; }
 
     public long OpenTime { get; init; }
 
@@ -140,10 +144,13 @@ public sealed class PremiumIndex
 
     public Price EstimatedSettlePrice { get; init; }
 
-    /// <summary>Funding rate as a fraction (0.0001 = 0.01 %).</summary>
-    public Price LastFundingRate { get; init; }
+    /// <summary>Funding rate as a fraction (0.0001 = 0.01 %); null for delivery contracts, where the venue sends "".</summary>
+    [JsonConverter(typeof(OptionalPriceJsonConverter))]
+    public Price? LastFundingRate { get; init; }
 
-    public Price InterestRate { get; init; }
+    /// <summary>Null for delivery contracts, where the venue sends "".</summary>
+    [JsonConverter(typeof(OptionalPriceJsonConverter))]
+    public Price? InterestRate { get; init; }
 
     public long NextFundingTime { get; init; }
 

@@ -301,13 +301,38 @@ public sealed class RestRequestTests : IAsyncLifetime
         Assert.Equal(1589436922959, depth.TransactionTime);
         Assert.Equal(900_000_000L, book.AskQty.Mantissa);
         Assert.Equal(1_179_363_104_562L, premium.MarkPrice.Mantissa);
-        Assert.Equal(38_246L, premium.LastFundingRate.Mantissa);
+        Assert.Equal(38_246L, premium.LastFundingRate!.Value.Mantissa);
         Assert.Equal(-9_499_999_800L, ticker.PriceChange.Mantissa);
         Assert.Equal(76, ticker.Count);
 
         Assert.All(_venue.Requests, r => Assert.Null(r.Header("X-MBX-APIKEY")));
         Assert.Equal("symbol=BTCUSDT&interval=1m&startTime=1499040000000&limit=3", _venue.RequestsTo("GET /fapi/v1/klines")[0].RawQuery);
         Assert.Equal("symbol=BTCUSDT&limit=5", _venue.RequestsTo("GET /fapi/v1/depth")[0].RawQuery);
+    }
+
+    [Fact]
+    public async Task All_symbol_answers_survive_delivery_contracts_and_huge_volumes()
+    {
+        _venue.Route("GET /fapi/v1/premiumIndex", _ => VenueReply.Json("""
+            [{"symbol":"BTCUSDT","markPrice":"11793.63104562","indexPrice":"11781.80495970","estimatedSettlePrice":"11781.16138815","lastFundingRate":"0.00038246","interestRate":"0.00010000","nextFundingTime":1597392000000,"time":1597370495002},
+             {"symbol":"BTCUSDT_250926","markPrice":"110000.10000000","indexPrice":"109000.00000000","estimatedSettlePrice":"109500.00000000","lastFundingRate":"","interestRate":"","nextFundingTime":0,"time":1597370495002}]
+            """));
+        _venue.Route("GET /fapi/v1/ticker/24hr", _ => VenueReply.Json("""
+            [{"symbol":"1000PEPEUSDT","priceChange":"0.0000100","priceChangePercent":"0.100","weightedAvgPrice":"0.0100000","lastPrice":"0.0100100","lastQty":"100000","openPrice":"0.0100000","highPrice":"0.0110000","lowPrice":"0.0090000","volume":"123456789012","quoteVolume":"1234567890.12","openTime":1,"closeTime":2,"firstId":1,"lastId":2,"count":2}]
+            """));
+        using var client = RestHarness.Client(_venue, withCredentials: false);
+
+        var indexes = (await client.GetPremiumIndexesAsync()).GetValueOrThrow();
+        var tickers = (await client.GetTickers24hAsync()).GetValueOrThrow();
+
+        Assert.Equal(2, indexes.Length);
+        Assert.Null(indexes[1].LastFundingRate);
+        Assert.Null(indexes[1].InterestRate);
+        Assert.Equal(11_000_010_000_000L, indexes[1].MarkPrice.Mantissa);
+        var pepe = Assert.Single(tickers);
+        Assert.Null(pepe.Volume);
+        Assert.Equal(123_456_789_012_000_000L, pepe.QuoteVolume!.Value.Mantissa);
+        Assert.Equal(1_001_000L, pepe.LastPrice.Mantissa);
     }
 
     [Fact]
