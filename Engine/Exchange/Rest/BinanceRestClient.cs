@@ -317,8 +317,9 @@ public sealed partial class BinanceRestClient : IDisposable
                 return Fail<T>(endpoint, endpoint.ChangesState ? VenueErrorCategory.UnknownOutcome : VenueErrorCategory.RetrySafe,
                     $"the answer did not complete within {_options.RequestTimeout.TotalMilliseconds:F0} ms (HTTP {(int)response.StatusCode})", (int)response.StatusCode, sent: true);
             }
-            catch (HttpRequestException exception)
+            catch (Exception exception) when (exception is HttpRequestException or IOException)
             {
+                // A reset in the middle of the body surfaces as HttpIOException (an IOException), not HttpRequestException.
                 return Fail<T>(endpoint, endpoint.ChangesState ? VenueErrorCategory.UnknownOutcome : VenueErrorCategory.RetrySafe,
                     $"the connection failed while the answer was read: {exception.Message}", (int)response.StatusCode, sent: true);
             }

@@ -34,6 +34,9 @@ internal sealed record VenueReply(int Status, string Body, IReadOnlyDictionary<s
     /// <summary>Drop the connection instead of answering (a reset after the request arrived).</summary>
     public bool Abort { get; init; }
 
+    /// <summary>Send the status, headers and the body, announcing more bytes than that, then drop the connection.</summary>
+    public bool AbortMidBody { get; init; }
+
     /// <summary>Content type of the answer.</summary>
     public string ContentType { get; init; } = "application/json";
 
@@ -147,6 +150,16 @@ internal sealed class LoopbackVenue : IAsyncDisposable
         foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
         {
             context.Response.Headers[name] = value;
+        }
+
+        if (reply.AbortMidBody)
+        {
+            context.Response.ContentLength = Encoding.UTF8.GetByteCount(reply.Body) + 100;
+            await context.Response.WriteAsync(reply.Body);
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(50);
+            context.Abort();
+            return;
         }
 
         await context.Response.WriteAsync(reply.Body);

@@ -228,6 +228,21 @@ public sealed class RestErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connection_lost_in_the_middle_of_the_answer_is_an_unknown_outcome_for_orders_and_retry_safe_for_reads()
+    {
+        _venue.Enqueue("POST /fapi/v1/order", VenueReply.Json(RestRequestTests.OrderJson[..40]) with { AbortMidBody = true });
+        _venue.Enqueue("GET /fapi/v1/order", VenueReply.Json(RestRequestTests.OrderJson[..40]) with { AbortMidBody = true });
+        using var client = RestHarness.Client(_venue);
+
+        var placed = await client.PlaceOrderAsync(Order());
+        var queried = await client.QueryOrderAsync(OrderReference.ByClientOrderId("BTCUSDT", "c-1"));
+
+        Assert.Equal(VenueErrorCategory.UnknownOutcome, placed.Error!.Category);
+        Assert.Equal(200, placed.Error.HttpStatus);
+        Assert.Equal(VenueErrorCategory.RetrySafe, queried.Error!.Category);
+    }
+
+    [Fact]
     public async Task A_refused_connection_never_sent_the_order_and_is_retry_safe()
     {
         // A port that was just free: nothing listens there.
