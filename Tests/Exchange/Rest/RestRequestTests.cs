@@ -269,6 +269,18 @@ public sealed class RestRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_expired_listen_key_is_reported_with_its_code()
+    {
+        _venue.Enqueue("PUT /fapi/v1/listenKey", VenueReply.Error(400, -1125, "This listenKey does not exist."));
+        using var client = RestHarness.Client(_venue);
+
+        var result = await client.KeepAliveListenKeyAsync();
+
+        Assert.Equal(-1125, result.Error!.Code);
+        Assert.Equal(VenueErrorCategory.Rejected, result.Error.Category);
+    }
+
+    [Fact]
     public async Task Public_endpoints_send_no_key_and_parse_market_data_exactly()
     {
         _venue.Route("GET /fapi/v1/klines", _ => VenueReply.Json(
