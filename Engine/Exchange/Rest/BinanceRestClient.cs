@@ -291,6 +291,12 @@ public sealed partial class BinanceRestClient : IDisposable
         {
             response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !timeout.IsCancellationRequested)
+        {
+            // Neither our request timeout nor the caller cancelled: the handler's ConnectTimeout fired, so not a byte was sent.
+            return Fail<T>(endpoint, VenueErrorCategory.RetrySafe,
+                $"no connection within {_options.ConnectTimeout.TotalMilliseconds:F0} ms; the request was not sent", 0, sent: false);
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return Fail<T>(endpoint, endpoint.ChangesState ? VenueErrorCategory.UnknownOutcome : VenueErrorCategory.RetrySafe,

@@ -243,6 +243,48 @@ public sealed class RestErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connect_timeout_never_sent_the_order_and_is_retry_safe()
+    {
+        // A listener that never accepts, its backlog filled: the kernel drops further SYNs, so a connect hangs.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        var fillers = new List<Socket>();
+        for (var i = 0; i < 4; i++)
+        {
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            fillers.Add(filler);
+            _ = filler.ConnectAsync(endpoint).ContinueWith(t => t.Exception, TaskScheduler.Default);
+        }
+
+        await Task.Delay(200);
+        try
+        {
+            using var client = new BinanceRestClient(
+                Microsoft.Extensions.Options.Options.Create(new BinanceRestOptions
+                {
+                    BaseAddress = $"http://127.0.0.1:{endpoint.Port}",
+                    ConnectTimeout = TimeSpan.FromMilliseconds(300),
+                    RequestTimeout = TimeSpan.FromSeconds(20),
+                }),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<BinanceRestClient>.Instance,
+                new ServerClock(), new RateLimitTracker(), new Engine.Exchange.ApiCredentials(RestHarness.ApiKey, RestHarness.Secret));
+            var started = DateTime.UtcNow;
+
+            var result = await client.PlaceOrderAsync(Order());
+
+            Assert.Equal(VenueErrorCategory.RetrySafe, result.Error!.Category);
+            Assert.False(result.Error.Sent);
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "the connect timeout, not the request timeout, ended the call");
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task A_refused_connection_never_sent_the_order_and_is_retry_safe()
     {
         // A port that was just free: nothing listens there.
