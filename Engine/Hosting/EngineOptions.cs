@@ -1,3 +1,4 @@
+using Engine.Brain;
 using Engine.Feed.Synthetic;
 using Engine.Ring;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,9 @@ public sealed class EngineOptions
     public RingOptions Ring { get; set; } = new();
 
     public SyntheticMarketOptions Synthetic { get; set; } = new();
+
+    /// <summary>Indicator periods, strategy thresholds, risk, rotation and cooldown ("Engine:Brain").</summary>
+    public BrainOptions Brain { get; set; } = new();
 
     /// <summary>How often the pipeline reports its throughput and latency.</summary>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -90,6 +94,8 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
                 failures.Add("Engine:Synthetic:Symbols entries need Name, StartPrice, TickSize and StepSize.");
             }
         }
+
+        failures.AddRange(options.Brain.Validate());
 
         if (options.ReportInterval <= TimeSpan.Zero)
         {

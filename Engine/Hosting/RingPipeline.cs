@@ -1,3 +1,4 @@
+using Engine.Brain;
 using Engine.Model;
 using Engine.Native;
 using Engine.Ring;
@@ -10,34 +11,51 @@ public sealed record StagePlacement(string Stage, string ThreadName, int Managed
 
 /// <summary>
 /// The one ring and its chain of stages, <c>brain → execution → tail</c>, each on its own thread and each
-/// gated on the one before it; the producer is gated on the tail. The brain and execution positions hold
-/// <see cref="TimingStage"/> until their trading logic lands: they stamp and time every event, nothing more.
+/// gated on the one before it; the producer is gated on the tail. The brain position runs the
+/// <see cref="TradingBrain"/> and then its <see cref="TimingStage"/>; the execution position holds only a
+/// <see cref="TimingStage"/> until its logic lands.
 /// </summary>
 public sealed class RingPipeline
 {
     /// <summary>Stage names in dependency order.</summary>
     public static readonly string[] StageNames = ["brain", "execution", "tail"];
 
-    private readonly BatchEventProcessor<MarketEvent, TimingStage>[] _stages;
+    private readonly IEventProcessor[] _stages;
+    private readonly Func<Action?, Thread>[] _starts;
     private readonly Dictionary<string, int> _stageCpus;
     private readonly StagePlacement?[] _placements;
 
-    public RingPipeline(RingOptions options)
+    /// <param name="options">Ring settings.</param>
+    /// <param name="brain">The brain for the brain position; without one, a brain with default options and no symbol rules (it reads the market but refuses every entry).</param>
+    public RingPipeline(RingOptions options, TradingBrain? brain = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         WaitStrategy = options.WaitStrategy;
         Ring = RingBuffer.CreateSingleProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield));
         _stageCpus = new Dictionary<string, int>(options.StageCpus, StringComparer.OrdinalIgnoreCase);
         Statistics = new StageStatistics[StageNames.Length];
-        _stages = new BatchEventProcessor<MarketEvent, TimingStage>[StageNames.Length];
+        Brain = brain ?? new TradingBrain(new BrainOptions(), []);
+        _stages = new IEventProcessor[StageNames.Length];
+        _starts = new Func<Action?, Thread>[StageNames.Length];
         _placements = new StagePlacement?[StageNames.Length];
         Sequence[] upstream = [];
         for (var i = 0; i < StageNames.Length; i++)
         {
             Statistics[i] = new StageStatistics(StageNames[i]);
             var point = (StagePoint)(i + 1);
-            _stages[i] = new BatchEventProcessor<MarketEvent, TimingStage>(
-                StageNames[i], Ring, Ring.NewBarrier(upstream), new TimingStage(point, Statistics[i]));
+            var timing = new TimingStage(point, Statistics[i]);
+            if (i == 0)
+            {
+                var processor = new BatchEventProcessor<MarketEvent, BrainStage<TimingStage>>(
+                    StageNames[i], Ring, Ring.NewBarrier(upstream), new BrainStage<TimingStage>(Brain, timing));
+                (_stages[i], _starts[i]) = (processor, processor.Start);
+            }
+            else
+            {
+                var processor = new BatchEventProcessor<MarketEvent, TimingStage>(StageNames[i], Ring, Ring.NewBarrier(upstream), timing);
+                (_stages[i], _starts[i]) = (processor, processor.Start);
+            }
+
             upstream = [_stages[i].Sequence];
         }
 
@@ -47,6 +65,9 @@ public sealed class RingPipeline
     public RingBuffer<MarketEvent> Ring { get; }
 
     public WaitStrategyKind WaitStrategy { get; }
+
+    /// <summary>The brain in the brain position (its counters are the health and metrics view of it).</summary>
+    public TradingBrain Brain { get; }
 
     /// <summary>Per-stage statistics in dependency order; the last one times the whole trip.</summary>
     public StageStatistics[] Statistics { get; }
@@ -61,7 +82,7 @@ public sealed class RingPipeline
         {
             var index = i;
             var cpu = _stageCpus.TryGetValue(StageNames[i], out var requested) ? requested : -1;
-            _stages[i].Start(() =>
+            _starts[i](() =>
             {
                 var pin = ThreadAffinity.PinCurrentThread(cpu);
                 _placements[index] = new StagePlacement(

@@ -12,6 +12,9 @@ public enum MarketEventKind : byte
     Candle,
     OrderUpdate,
     Command,
+
+    /// <summary>The account's wallet balance and equity changed (<see cref="MarketEvent.Account"/>).</summary>
+    Account,
 }
 
 /// <summary>
@@ -19,21 +22,33 @@ public enum MarketEventKind : byte
 /// array and a slot is reused every lap without allocation.
 /// </summary>
 /// <remarks>
-/// Two cache lines: the first holds the header (kind, symbol, times and per-stage stamps), the second the
-/// payload, a union of the event kinds laid over the same 64 bytes. Read the payload that
-/// <see cref="Kind"/> names; the others hold whatever the slot carried on an earlier lap. Fields rather than
-/// properties so stages read and write them in place through the slot reference.
+/// Three cache lines: the first holds the header (kind, symbol, times and per-stage stamps), the second the
+/// payload, a union of the event kinds laid over the same 64 bytes, the third the brain's decision (up to two
+/// <see cref="OrderIntent"/>s) for the execution stage. Read the payload that <see cref="Kind"/> names; the
+/// others hold whatever the slot carried on an earlier lap. The decision is valid for <see cref="IntentCount"/>
+/// entries only, once the brain stage has passed the slot. Fields rather than properties so stages read and
+/// write them in place through the slot reference.
 /// </remarks>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct MarketEvent
 {
     /// <summary>Bytes per slot.</summary>
-    public const int Size = 128;
+    public const int Size = 192;
 
     private const int PayloadOffset = 64;
 
+    private const int DecisionOffset = 128;
+
     [FieldOffset(0)]
     public MarketEventKind Kind;
+
+    /// <summary>How many of <see cref="Intents"/> the brain wrote for this event (0..2).</summary>
+    [FieldOffset(1)]
+    public byte IntentCount;
+
+    /// <summary>What the brain noticed on this event (cooldown started/ended, entry refused, ...).</summary>
+    [FieldOffset(4)]
+    public BrainNotes Notes;
 
     [FieldOffset(2)]
     public SymbolId Symbol;
@@ -65,11 +80,20 @@ public struct MarketEvent
     [FieldOffset(PayloadOffset)]
     public CommandData Command;
 
+    [FieldOffset(PayloadOffset)]
+    public AccountData Account;
+
+    /// <summary>The brain's order intents for this event, first <see cref="IntentCount"/> valid, in execution order.</summary>
+    [FieldOffset(DecisionOffset)]
+    public IntentPair Intents;
+
     /// <summary>Resets the header for a new event of <paramref name="kind"/>; the payload is the writer's to fill.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Begin(MarketEventKind kind, SymbolId symbol, long exchangeTimeMs, long receivedTimestamp)
     {
         Kind = kind;
+        IntentCount = 0;
+        Notes = BrainNotes.None;
         Symbol = symbol;
         ExchangeTimeMs = exchangeTimeMs;
         ReceivedTimestamp = receivedTimestamp;
@@ -180,6 +204,18 @@ public struct OrderUpdateData
     public Side Side;
     public OrderKind OrderKind;
     public OrderStatus Status;
+    /// <summary>The order may only reduce the position: an exit. False for an entry.</summary>
+    public bool ReduceOnly;
+}
+
+/// <summary>The account's balances (Binance ACCOUNT_UPDATE or a balance query), in the margin asset.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 8)]
+public struct AccountData
+{
+    /// <summary>Wallet balance: deposits plus realized PnL and fees.</summary>
+    public Notional WalletBalance;
+    /// <summary>Equity (margin balance): wallet balance plus unrealized PnL; what risk is sized on.</summary>
+    public Notional Equity;
 }
 
 /// <summary>Operator and internal commands that travel through the ring so their owners handle them in order.</summary>

@@ -28,6 +28,7 @@ public enum SigningBackend
 /// digest: no key schedule per request. The managed fallback produces identical output more slowly.
 /// A signer belongs to the one thread that signs with it (the execution stage); it is not thread-safe.
 /// </remarks>
+[SkipLocalsInit]
 public sealed unsafe class HmacSha256Signer : IDisposable
 {
     /// <summary>Length of a signature in hex characters.</summary>

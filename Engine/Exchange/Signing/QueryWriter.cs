@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using Engine.Model;
 
@@ -39,9 +41,18 @@ public ref struct QueryWriter
             return;
         }
 
-        foreach (var b in value)
+        // Symbols, enums and our client ids are plain ASCII: one vectorised scan, one copy.
+        var clean = value.IndexOfAnyExcept(Unreserved);
+        if (clean < 0)
         {
-            if (IsUnreserved(b))
+            Append(value);
+            return;
+        }
+
+        Append(value[..clean]);
+        foreach (var b in value[clean..])
+        {
+            if (Unreserved.Contains(b))
             {
                 Put(b);
             }
@@ -62,7 +73,7 @@ public ref struct QueryWriter
             return;
         }
 
-        if (!value.TryFormat(_buffer[_length..], out var written, default, System.Globalization.CultureInfo.InvariantCulture))
+        if (!Utf8Formatter.TryFormat(value, _buffer[_length..], out var written))
         {
             Fail(QueryWriteError.BufferTooSmall);
             return;
@@ -118,19 +129,25 @@ public ref struct QueryWriter
             return;
         }
 
-        if (FixedPoint.DecimalsOf(mantissa) > decimals)
+        if (!FixedPoint.TryFormat(mantissa, _buffer[_length..], out var written, decimals))
         {
-            Fail(QueryWriteError.TooManyDecimals);
+            // Formatting fails for two reasons; telling them apart is worth a division only when it failed.
+            Fail(FixedPoint.DecimalsOf(mantissa) > decimals ? QueryWriteError.TooManyDecimals : QueryWriteError.BufferTooSmall);
             return;
         }
 
-        if (!FixedPoint.TryFormat(mantissa, _buffer[_length..], out var written, decimals))
+        _length += written;
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (!bytes.TryCopyTo(_buffer[_length..]))
         {
             Fail(QueryWriteError.BufferTooSmall);
             return;
         }
 
-        _length += written;
+        _length += bytes.Length;
     }
 
     private bool BeginParameter(ReadOnlySpan<byte> name)
@@ -180,8 +197,8 @@ public ref struct QueryWriter
 
     // RFC 3986 unreserved characters travel as they are; everything else (including UTF-8 bytes of non-ASCII
     // symbols, ':' and '/' in client order ids, and the JSON of batchOrders) is percent-encoded.
-    private static bool IsUnreserved(byte b) =>
-        (uint)((b | 0x20) - 'a') <= 'z' - 'a' || (uint)(b - '0') <= 9 || b is (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~';
+    private static readonly SearchValues<byte> Unreserved =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"u8);
 
     private static byte HexUpper(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'A' + nibble - 10);
 }
