@@ -115,6 +115,24 @@ public sealed class RestErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_refused_together_for_their_timestamp_share_one_resync()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            _venue.Enqueue("GET /fapi/v1/openOrders", VenueReply.Error(400, -1021, "Timestamp for this request is outside of the recvWindow.") with { Delay = TimeSpan.FromMilliseconds(100) });
+        }
+
+        _venue.Route("GET /fapi/v1/openOrders", _ => VenueReply.Json("[]"));
+        using var client = RestHarness.Client(_venue);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => client.GetOpenOrdersAsync("BTCUSDT")));
+
+        Assert.All(results, r => Assert.True(r.IsSuccess, r.ToString()));
+        Assert.Equal(6, _venue.RequestsTo("GET /fapi/v1/openOrders").Count);
+        Assert.Equal(3, _venue.RequestsTo("GET /fapi/v1/time").Count); // one measurement of ClockSamples = 3
+    }
+
+    [Fact]
     public async Task No_retry_when_the_resync_itself_fails()
     {
         _venue.Enqueue("GET /fapi/v1/openOrders", VenueReply.Error(400, -1021, "Timestamp for this request is outside of the recvWindow."));

@@ -440,6 +440,21 @@ public sealed class RestRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_signed_requests_are_each_signed_correctly()
+    {
+        _venue.Route("GET /fapi/v1/order", _ => VenueReply.Json(OrderJson));
+        using var client = RestHarness.Client(_venue, configure: o => o.MaxConnections = 8);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            Task.Run(() => client.QueryOrderAsync(OrderReference.ByClientOrderId("BTCUSDT", $"concurrent-{i}")))));
+
+        Assert.All(results, r => Assert.True(r.IsSuccess, r.ToString()));
+        Assert.Equal(40, _venue.Requests.Count);
+        Assert.All(_venue.Requests, r => Assert.True(RestHarness.SignatureValid(r), r.RawQuery));
+        Assert.Equal(40, _venue.Requests.Select(r => RestHarness.Param(r.RawQuery, "origClientOrderId")).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Requests_share_one_kept_alive_http_1_1_connection()
     {
         _venue.Route("POST /fapi/v1/order", _ => VenueReply.Json(OrderJson));
