@@ -7,7 +7,7 @@ results=results
 mkdir -p "$results"
 dotnet build -c Release . >/dev/null
 
-for suite in RingThroughputBenchmarks PingPongBenchmarks PipelineBenchmarks BrainBenchmarks; do
+for suite in RingThroughputBenchmarks PingPongBenchmarks PipelineBenchmarks BrainBenchmarks RestClientBenchmarks; do
   rm -rf BenchmarkDotNet.Artifacts
   dotnet run -c Release --no-build -- --filter "*${suite}*" > "/tmp/${suite}.log" 2>&1
   {
