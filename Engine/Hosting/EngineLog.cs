@@ -34,6 +34,9 @@ internal static partial class EngineLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "The market source did not stop within {Timeout}; draining what it has published so far")]
     public static partial void SourceDidNotStop(ILogger logger, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Request signing: HMAC-SHA256 via {Backend}")]
+    public static partial void SigningBackend(ILogger logger, string backend);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Critical, Message = "Stage {Stage} halted on a fault")]
     public static partial void StageFaulted(ILogger logger, Exception exception, string stage);
 }

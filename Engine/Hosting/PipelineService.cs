@@ -1,3 +1,4 @@
+using Engine.Exchange.Signing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Diagnostics;
@@ -45,6 +46,7 @@ public sealed class PipelineService : BackgroundService
         var pipeline = _constructed;
         var ring = pipeline.Ring;
         EngineLog.RingReady(_logger, ring.BufferSize, ring.AllocatedBytes, ring.SlotSize, pipeline.WaitStrategy, Environment.ProcessorCount);
+        EngineLog.SigningBackend(_logger, HmacSha256Signer.AutoBackendDescription);
         foreach (var placement in pipeline.Start())
         {
             EngineLog.StageStarted(_logger, placement.Stage, placement.ThreadName, placement.ManagedThreadId, placement.Cpu, placement.Pin);

@@ -100,6 +100,11 @@ public sealed unsafe class HmacSha256Signer : IDisposable
         return Create(credentials.SecretBytes, backend);
     }
 
+    /// <summary>What <see cref="SigningBackend.Auto"/> resolves to on this machine, for the start-up log (loads libcrypto once).</summary>
+    public static string AutoBackendDescription => LibCrypto.IsAvailable
+        ? $"libcrypto ({LibCrypto.Description}), key pads precomputed"
+        : $"the managed BCL HMACSHA256 (libcrypto unavailable: {LibCrypto.Description})";
+
     /// <summary>Describes the backend for the start-up log ("libcrypto (libcrypto.so.3)" or "managed (…)").</summary>
     public string BackendDescription => Backend == SigningBackend.LibCrypto
         ? $"libcrypto ({LibCrypto.Description})"
