@@ -101,6 +101,7 @@ public static class EngineHostBuilder
             options.Health.CheckInterval, sp.GetRequiredService<ILogger<HealthMonitor>>()));
 
         services.AddSingleton<IMetricsSource, PipelineMetrics>();
+        services.AddSingleton<IMetricsSource, BrainMetrics>();
         services.AddSingleton<IMetricsSource, EngineInfoMetrics>();
         services.AddSingleton<MetricsEndpoint>();
 

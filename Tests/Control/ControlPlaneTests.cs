@@ -191,6 +191,8 @@ public sealed class ControlPlaneTests(RunningEngine fixture) : IClassFixture<Run
         Assert.Equal(1, PrometheusText.Value(second, "engine_health_serving"));
         Assert.Equal(1, PrometheusText.Value(second, "engine_component_up", ("component", "feed")));
         Assert.Equal(4096, PrometheusText.Value(second, "engine_ring_slots"));
+        Assert.True(PrometheusText.Value(second, "engine_brain_events_total", ("event", "trades_processed")) > 0);
+        Assert.Equal(0, PrometheusText.Value(second, "engine_cooldowns_active"));
         var buckets = second["engine_stage_latency_seconds"].Samples.Where(s => s.Name.EndsWith("_bucket", StringComparison.Ordinal) && s.Labels["stage"] == "tail").ToList();
         Assert.Equal("1E-07", buckets[0].Labels["le"]);
         Assert.Equal("0.01", buckets[^2].Labels["le"]);
