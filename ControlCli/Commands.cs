@@ -315,6 +315,7 @@ internal static class Commands
             EngineEvent.EventOneofCase.Lifecycle => $"{at} lifecycle {e.Lifecycle.Phase}: {e.Lifecycle.Detail}",
             EngineEvent.EventOneofCase.Signal => $"{at} signal    {e.Signal.Symbol} {e.Signal.Side} at {e.Signal.Price} (confidence {e.Signal.Confidence:0.00})",
             EngineEvent.EventOneofCase.Fill => $"{at} fill      {e.Fill.Symbol} {e.Fill.Side} {e.Fill.Quantity} at {e.Fill.Price} (order {e.Fill.OrderId})",
+            EngineEvent.EventOneofCase.Cooldown => $"{at} cooldown  {e.Cooldown.Symbol} {e.Cooldown.Phase}{(e.Cooldown.UntilMs > 0 ? $" until {DateTimeOffset.FromUnixTimeMilliseconds(e.Cooldown.UntilMs):yyyy-MM-dd HH:mm:ss}Z" : "")}",
             _ => $"{at} (unknown event)",
         };
     }

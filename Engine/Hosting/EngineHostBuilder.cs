@@ -94,7 +94,10 @@ public static class EngineHostBuilder
         services.AddSingleton(new NotMonitored("user_stream", "the user-data stream lands with issue 8"));
         services.AddSingleton(new NotMonitored("reconciler", $"the reconciler and its age limit ({options.Health.ReconciliationMaxAge}) land with issue 8"));
         services.AddSingleton(new NotMonitored("missing_candles", $"the candle feed and its {options.Health.MissingCandlesWindow} gap check land with issue 6 (the synthetic source publishes no candles)"));
-        services.AddSingleton(new NotMonitored("cooldowns", "per-symbol cooldowns land with the brain (issue 7)"));
+        services.AddSingleton(sp => new CooldownWatcher(
+            sp.GetRequiredService<RingPipeline>().Brain.Counters, sp.GetRequiredService<SymbolTable>(),
+            sp.GetRequiredService<EngineEvents>(), sp.GetRequiredService<ILogger<CooldownWatcher>>()));
+        services.AddSingleton<IHealthComponent>(sp => sp.GetRequiredService<CooldownWatcher>());
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton(sp => new HealthMonitor(
             sp.GetServices<IHealthComponent>(), sp.GetRequiredService<HealthServiceImpl>(), sp.GetRequiredService<EngineEvents>(),
@@ -108,6 +111,7 @@ public static class EngineHostBuilder
         // Hosted services start in this order, all before the servers: the ring, then health, then the report.
         services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
+        services.AddHostedService(sp => sp.GetRequiredService<CooldownWatcher>());
         services.AddHostedService<StartupReporter>();
 
         services.AddGrpc(grpc =>

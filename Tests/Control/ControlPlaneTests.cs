@@ -17,7 +17,7 @@ public sealed class RunningEngine : IDisposable
 /// <summary>Every RPC of a real engine process, over h2c on loopback, answered as docs/CONTROL_API.md says.</summary>
 public sealed class ControlPlaneTests(RunningEngine fixture) : IClassFixture<RunningEngine>
 {
-    private static readonly string[] s_components = ["brain", "execution", "tail", "feed"];
+    private static readonly string[] s_components = ["brain", "execution", "tail", "feed", "cooldowns"];
 
     private ControlClient Client => fixture.Client;
 
@@ -34,7 +34,7 @@ public sealed class ControlPlaneTests(RunningEngine fixture) : IClassFixture<Run
         Assert.Contains(report.NotMonitored, item => item.StartsWith("user_stream:", StringComparison.Ordinal) && item.Contains("issue 8", StringComparison.Ordinal));
         Assert.Contains(report.NotMonitored, item => item.StartsWith("reconciler:", StringComparison.Ordinal));
         Assert.Contains(report.NotMonitored, item => item.StartsWith("missing_candles:", StringComparison.Ordinal));
-        Assert.Contains(report.NotMonitored, item => item.StartsWith("cooldowns:", StringComparison.Ordinal));
+        Assert.Equal("no symbol in cooldown", report.Components.Single(c => c.Name == "cooldowns").Detail);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class EnginectlTests(RunningEngine fixture) : IClassFixture<Runnin
         Assert.Equal(0, jsonExit);
         using var document = JsonDocument.Parse(json);
         Assert.Equal("HEALTH_STATE_SERVING", document.RootElement.GetProperty("overall").GetString());
-        Assert.Equal(4, document.RootElement.GetProperty("components").GetArrayLength());
+        Assert.Equal(5, document.RootElement.GetProperty("components").GetArrayLength());
     }
 
     [Fact]
