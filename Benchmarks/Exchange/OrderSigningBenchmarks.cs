@@ -110,11 +110,11 @@ public class OrderSigningBenchmarks
     {
         var writer = new QueryWriter(_buffer);
         writer.Add("symbol"u8, "BTCUSDT"u8);
-        writer.Add("side"u8, "BUY"u8);
-        writer.Add("type"u8, "LIMIT"u8);
+        writer.AddWireName("side"u8, "BUY"u8);
+        writer.AddWireName("type"u8, "LIMIT"u8);
         writer.Add("quantity"u8, Quantity.FromMantissa(1_200_000), 3);
         writer.Add("price"u8, Price.FromMantissa(6_408_920_000_000), 2);
-        writer.Add("timeInForce"u8, "GTC"u8);
+        writer.AddWireName("timeInForce"u8, "GTC"u8);
         writer.Add("newClientOrderId"u8, ClientId);
         writer.Add("recvWindow"u8, 5000);
         writer.Add("timestamp"u8, _timestamp);

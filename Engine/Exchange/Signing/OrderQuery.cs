@@ -57,13 +57,13 @@ public readonly ref struct OrderQuery
 
         var writer = new QueryWriter(destination);
         writer.Add("symbol"u8, Symbol);
-        writer.Add("side"u8, Side.WireName());
-        writer.Add("type"u8, Kind.WireName());
+        writer.AddWireName("side"u8, Side.WireName());
+        writer.AddWireName("type"u8, Kind.WireName());
         writer.Add("quantity"u8, Quantity, QuantityDecimals);
         if (Kind != OrderKind.Market)
         {
             writer.Add("price"u8, Price, PriceDecimals);
-            writer.Add("timeInForce"u8, TimeInForce.WireName());
+            writer.AddWireName("timeInForce"u8, TimeInForce.WireName());
         }
 
         if (ReduceOnly)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Engine.Model;
 
@@ -65,6 +66,19 @@ public ref struct QueryWriter
         }
     }
 
+    /// <summary>
+    /// Appends a value known to need no encoding (an enum's wire name: <c>BUY</c>, <c>LIMIT</c>, <c>GTC</c>), skipping the
+    /// scan. Only for values from this code base's own constant tables, never for caller data.
+    /// </summary>
+    internal void AddWireName(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        Debug.Assert(value.IndexOfAnyExcept(Unreserved) < 0, "a wire name that needs encoding must go through Add");
+        if (BeginParameter(name))
+        {
+            Append(value);
+        }
+    }
+
     /// <summary>Appends an integer parameter.</summary>
     public void Add(ReadOnlySpan<byte> name, long value)
     {
@@ -83,7 +97,7 @@ public ref struct QueryWriter
     }
 
     /// <summary>Appends <c>true</c> or <c>false</c>, the way Binance spells booleans in requests.</summary>
-    public void Add(ReadOnlySpan<byte> name, bool value) => Add(name, value ? "true"u8 : "false"u8);
+    public void Add(ReadOnlySpan<byte> name, bool value) => AddWireName(name, value ? "true"u8 : "false"u8);
 
     /// <summary>Appends a price with exactly <paramref name="decimals"/> decimals; fails if the price has more (round first).</summary>
     public void Add(ReadOnlySpan<byte> name, Price value, int decimals) => AddFixed(name, value.Mantissa, decimals);
