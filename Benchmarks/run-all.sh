@@ -7,7 +7,13 @@ results=results
 mkdir -p "$results"
 dotnet build -c Release . >/dev/null
 
-for suite in RingThroughputBenchmarks PingPongBenchmarks PipelineBenchmarks BrainBenchmarks RestClientBenchmarks; do
+# With arguments, only the BenchmarkDotNet suites named (e.g. `run-all.sh OrderSigningBenchmarks`) and no harnesses.
+suites=("$@")
+if [ ${#suites[@]} -eq 0 ]; then
+  suites=(RingThroughputBenchmarks PingPongBenchmarks PipelineBenchmarks OrderSigningBenchmarks BrainBenchmarks RestClientBenchmarks)
+fi
+
+for suite in "${suites[@]}"; do
   rm -rf BenchmarkDotNet.Artifacts
   dotnet run -c Release --no-build -- --filter "*${suite}*" > "/tmp/${suite}.log" 2>&1
   {
@@ -23,6 +29,12 @@ for suite in RingThroughputBenchmarks PingPongBenchmarks PipelineBenchmarks Brai
     awk '/^\/\/ Benchmark: /{sub(/^\/\/ Benchmark: [^.]*\./, ""); sub(/: Job-[^)]*\) */, " "); printf "\n- %s:", $0} /^WorkloadResult/{printf " %.0f", $(NF-1)} END {print ""}' "/tmp/${suite}.log"
   } > "${results}/${suite}.md"
 done
+
+if [ $# -gt 0 ]; then
+  rm -rf BenchmarkDotNet.Artifacts
+  echo "tables written to ${results}/"
+  exit 0
+fi
 
 dotnet run -c Release --no-build -- throughput 15 > /dev/null
 dotnet run -c Release --no-build -- latency 2000000 > /dev/null
