@@ -53,6 +53,9 @@ internal sealed class MarketSymbol
 
     public SymbolSpec Spec { get; }
 
+    /// <summary>Most a resting order can fill in one step when the market trades through its price (the flow that crossed it).</summary>
+    public decimal ThroughVolume => _typicalQty * 5;
+
     public int Index { get; }
 
     public string StreamName { get; }

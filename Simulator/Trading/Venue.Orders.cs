@@ -293,7 +293,10 @@ internal sealed partial class Venue
         }
     }
 
-    /// <summary>Resting limit orders fill when the step's trades touch their price (partly, by the traded volume) or the book moves through it (fully).</summary>
+    /// <summary>
+    /// Resting limit orders fill at their own price as makers: by the step's traded volume when trades touch the price,
+    /// by up to <see cref="MarketSymbol.ThroughVolume"/> per step while the book stands through it (so big orders fill in parts).
+    /// </summary>
     private void MatchResting(MarketSymbol s, long now)
     {
         // the step's traded volume is shared by the resting orders in time priority, per side
@@ -310,7 +313,7 @@ internal sealed partial class Venue
             decimal qty;
             if (o.IsBuy ? s.BestAsk <= o.Price : s.BestBid >= o.Price)
             {
-                qty = o.Remaining;
+                qty = Math.Min(o.Remaining, s.ThroughVolume);
             }
             else
             {
