@@ -67,6 +67,10 @@ internal sealed partial class StreamHub
         public long PreviousFinal { get; set; }
 
         public long FirstPending { get; set; } = -1;
+
+        public decimal LowBid { get; set; }
+
+        public decimal HighAsk { get; set; }
     }
 
     public void OnMarketStep(MarketSymbol symbol, List<PublicTrade> trades, long timeMs)
@@ -261,23 +265,39 @@ internal sealed partial class StreamHub
             d.Bids.Clear();
             d.Asks.Clear();
             d.FirstPending = -1;
+            d.LowBid = d.HighAsk = 0;
             return;
         }
 
+        var bestBid = symbol.BestBid;
+        var bestAsk = symbol.BestAsk;
         if (d.FirstPending < 0)
         {
             d.FirstPending = symbol.UpdateId;
         }
 
+        // every price the best levels swept over since the last event may have changed side
+        d.LowBid = d.LowBid == 0 ? bestBid : Math.Min(d.LowBid, bestBid);
+        d.HighAsk = Math.Max(d.HighAsk, bestAsk);
         if (!Due(timeMs, d.Period) || stalled)
         {
             return;
         }
 
         const int window = 20;
+        const int maxSwept = 2000;
         symbol.Levels(window, _bids, _asks);
-        var bidChanges = Changes(symbol, d.Bids, _bids, bid: true);
-        var askChanges = Changes(symbol, d.Asks, _asks, bid: false);
+        var tick = symbol.Spec.TickSize;
+        var prices = new HashSet<decimal>();
+        for (var p = d.LowBid; p <= d.HighAsk && prices.Count < maxSwept; p += tick)
+        {
+            prices.Add(p);
+        }
+
+        var bidChanges = Changes(symbol, d.Bids, _bids, prices, bid: true);
+        var askChanges = Changes(symbol, d.Asks, _asks, prices, bid: false);
+        d.LowBid = bestBid;
+        d.HighAsk = bestAsk;
         var first = d.FirstPending;
         var final = symbol.UpdateId;
         var previous = d.PreviousFinal;
@@ -300,29 +320,40 @@ internal sealed partial class StreamHub
         }));
     }
 
-    /// <summary>Levels whose quantity differs from what subscribers last saw, including levels that left the window or crossed sides (now "0" or their true depth).</summary>
-    private static List<Level> Changes(MarketSymbol symbol, Dictionary<decimal, decimal> seen, List<Level> now, bool bid)
+    /// <summary>
+    /// One side's changes: the window's levels that differ from what subscribers saw, every price the best levels swept
+    /// over (absolute quantity, "0" where the price is now on the other side or in the spread), and levels that left the
+    /// window (their true depth). Quantities outside the top three levels depend on the price alone, so nothing else moves.
+    /// </summary>
+    private static List<Level> Changes(MarketSymbol symbol, Dictionary<decimal, decimal> seen, List<Level> now, HashSet<decimal> swept, bool bid)
     {
-        var changes = new List<Level>();
+        var changes = new Dictionary<decimal, decimal>();
         var current = new Dictionary<decimal, decimal>(now.Count);
         foreach (var l in now)
         {
             current[l.Price] = l.Quantity;
             if (!seen.TryGetValue(l.Price, out var q) || q != l.Quantity)
             {
-                changes.Add(l);
+                changes[l.Price] = l.Quantity;
             }
         }
 
-        foreach (var (price, _) in seen)
+        foreach (var p in swept)
         {
-            if (!current.ContainsKey(price))
+            if (!current.ContainsKey(p) && p > 0)
             {
-                // outside the window now: send what the book really holds there (0 if it crossed to the other side)
+                changes[p] = symbol.QuantityAt(p, bid);
+            }
+        }
+
+        foreach (var (price, old) in seen)
+        {
+            if (!current.ContainsKey(price) && !changes.ContainsKey(price))
+            {
                 var q = symbol.QuantityAt(price, bid);
-                if (q != seen[price])
+                if (q != old)
                 {
-                    changes.Add(new Level(price, q));
+                    changes[price] = q;
                 }
             }
         }
@@ -333,8 +364,9 @@ internal sealed partial class StreamHub
             seen[p] = q;
         }
 
-        changes.Sort((a, b) => bid ? b.Price.CompareTo(a.Price) : a.Price.CompareTo(b.Price));
-        return changes;
+        var list = changes.Select(kv => new Level(kv.Key, kv.Value)).ToList();
+        list.Sort((a, b) => bid ? b.Price.CompareTo(a.Price) : a.Price.CompareTo(b.Price));
+        return list;
     }
 
     private byte[] Partial(MarketSymbol symbol, int levels, long timeMs)
