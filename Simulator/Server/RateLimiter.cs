@@ -46,7 +46,7 @@ internal sealed class RateLimiter(SimulatorOptions options)
             s.Weight += weight;
             if (s.Weight > options.WeightLimitPerMinute)
             {
-                if (s.AfterLimit++ >= options.RequestsAfter429BeforeBan)
+                if (s.AfterLimit++ > options.RequestsAfter429BeforeBan)
                 {
                     s.BannedUntil = now + (long)options.BanDuration.TotalMilliseconds;
                     return Banned(s, now);
