@@ -416,7 +416,7 @@ internal sealed partial class Venue
     {
         Span<char> chars = stackalloc char[22];
         const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        var x = (ulong)_nextOrderId * 0x9E3779B97F4A7C15UL;
+        var x = (ulong)++_generatedIds * 0x9E3779B97F4A7C15UL;
         for (var i = 0; i < chars.Length; i++)
         {
             x ^= x >> 29;

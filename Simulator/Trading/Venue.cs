@@ -36,6 +36,7 @@ internal sealed partial class Venue
     private long _nextAlgoId = 3_000_000L;
     private long _nextTradeId = 700_000L;
     private long _walletUpdateTime;
+    private long _generatedIds;
     private string? _listenKey;
     private long _listenKeyExpiry;
     private int _rejectNextOrders;

@@ -60,7 +60,9 @@ public sealed class SimClient : IDisposable
     /// <summary>A signed call: parameters plus timestamp, signed and sent in the query (GET/DELETE) or the form body (POST/PUT).</summary>
     public Task<SimResponse> SignedAsync(HttpMethod method, string path, string parameters = "", bool inBody = false, string? apiKey = null, string? secret = null)
     {
-        var query = (parameters.Length > 0 ? parameters + "&" : "") + "timestamp=" + Timestamp.ToString(CultureInfo.InvariantCulture);
+        // under accelerated time a round trip spans more venue milliseconds; widen the window like a clock-aware client would
+        var window = Host.Options.Speed > 1 ? "recvWindow=" + ((long)(5000 * Host.Options.Speed)).ToString(CultureInfo.InvariantCulture) + "&" : "";
+        var query = (parameters.Length > 0 ? parameters + "&" : "") + window + "timestamp=" + Timestamp.ToString(CultureInfo.InvariantCulture);
         var signed = query + "&signature=" + Sign(secret ?? Host.ApiSecret, query);
         return RawAsync(method, path, inBody ? "" : signed, inBody ? signed : null, apiKey ?? Host.ApiKey);
     }
