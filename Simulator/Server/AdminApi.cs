@@ -5,7 +5,7 @@ namespace Simulator;
 
 /// <summary>
 /// Fault switches over HTTP under /_sim/ on the venue's own port (POST, query parameters):
-/// drop-websockets · stall?seconds=N · delay?ms=N · fail?count=K&amp;status=429|418|500|503|400&amp;code=-1001|-1021|…
+/// drop-websockets · stall?seconds=N[&amp;stream=btcusdt@kline_1m] · delay?ms=N · fail?count=K&amp;status=429|418|500|503|400&amp;code=-1001|-1021|…
 /// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N · reset; GET state.
 /// </summary>
 internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogger log)
@@ -56,6 +56,7 @@ internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogge
                 return Done(w => w.WriteNumber("dropped", dropped));
             case "stall":
                 var seconds = arg("seconds", 5);
+                faults.StallStream = q["stream"].ToString() is { Length: > 0 } st ? st : null;
                 faults.StallUntilTicks = Environment.TickCount64 + (seconds * 1000);
                 return Done(w => w.WriteNumber("seconds", seconds));
             case "delay":

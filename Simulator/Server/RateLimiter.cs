@@ -121,6 +121,12 @@ internal sealed class Faults
     /// <summary>Real-time instant (Environment.TickCount64) until which market streams send nothing.</summary>
     public long StallUntilTicks { get; set; }
 
+    /// <summary>The one stream the stall applies to; null = every market stream.</summary>
+    public string? StallStream { get; set; }
+
+    public bool IsStalled(string stream) =>
+        Environment.TickCount64 < StallUntilTicks && (StallStream is null || string.Equals(StallStream, stream, StringComparison.Ordinal));
+
     public void Force(int count, int status, int code, string message)
     {
         lock (_gate)
@@ -147,6 +153,7 @@ internal sealed class Faults
             _forced.Clear();
             ResponseDelay = TimeSpan.Zero;
             StallUntilTicks = 0;
+            StallStream = null;
         }
     }
 }

@@ -81,7 +81,6 @@ internal sealed partial class StreamHub
             _names[symbol] = n;
         }
 
-        var stalled = Environment.TickCount64 < _faults.StallUntilTicks;
         var spec = symbol.Spec;
         lock (_gate)
         {
@@ -93,7 +92,7 @@ internal sealed partial class StreamHub
 
             foreach (var t in trades)
             {
-                Publish(n.AggTrade, stalled, () => JsonOut.Build(w =>
+                Publish(n.AggTrade, () => JsonOut.Build(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("e", "aggTrade");
@@ -109,7 +108,7 @@ internal sealed partial class StreamHub
                     w.WriteBoolean("m", t.BuyerMaker);
                     w.WriteEndObject();
                 }));
-                Publish(n.Trade, stalled, () => JsonOut.Build(w =>
+                Publish(n.Trade, () => JsonOut.Build(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("e", "trade");
@@ -150,20 +149,20 @@ internal sealed partial class StreamHub
                     w.WriteString("A", Num.Qty(spec, askQty));
                     w.WriteEndObject();
                 });
-                Publish(n.BookTicker, stalled, Book);
-                Publish("!bookTicker", stalled, Book);
+                Publish(n.BookTicker, Book);
+                Publish("!bookTicker", Book);
             }
 
             foreach (var d in n.Diff)
             {
-                PublishDiff(symbol, d, timeMs, stalled);
+                PublishDiff(symbol, d, timeMs);
             }
 
             foreach (var (name, levels, period) in n.Partial)
             {
                 if (Due(timeMs, period))
                 {
-                    Publish(name, stalled, () => Partial(symbol, levels, timeMs));
+                    Publish(name, () => Partial(symbol, levels, timeMs));
                 }
             }
 
@@ -173,24 +172,24 @@ internal sealed partial class StreamHub
                 var closed = symbol.Bars.Count >= 2 ? symbol.Bars[^2] : null;
                 if (closed is not null && closed.OpenTime == n.LastBarOpen)
                 {
-                    Publish(n.Kline, stalled, () => Kline(spec, closed, timeMs, isClosed: true));
+                    Publish(n.Kline, () => Kline(spec, closed, timeMs, isClosed: true));
                 }
             }
 
             n.LastBarOpen = bar.OpenTime;
             if (Due(timeMs, 250))
             {
-                Publish(n.Kline, stalled, () => Kline(spec, bar, timeMs, isClosed: false));
+                Publish(n.Kline, () => Kline(spec, bar, timeMs, isClosed: false));
             }
 
             if (timeMs % 1000 == 0)
             {
-                Publish(n.Mark1S, stalled, () => MarkPrice(symbol, timeMs));
+                Publish(n.Mark1S, () => MarkPrice(symbol, timeMs));
             }
 
             if (timeMs % 3000 == 0)
             {
-                Publish(n.Mark, stalled, () => MarkPrice(symbol, timeMs));
+                Publish(n.Mark, () => MarkPrice(symbol, timeMs));
             }
         }
     }
@@ -235,9 +234,9 @@ internal sealed partial class StreamHub
     /// <summary>True once per period: when this 100 ms step is the first one in a new period.</summary>
     private static bool Due(long timeMs, int period) => timeMs / period != (timeMs - Venue.StepMs) / period;
 
-    private void Publish(string stream, bool stalled, Func<byte[]> build)
+    private void Publish(string stream, Func<byte[]> build)
     {
-        if (stalled || !_subscriptions.TryGetValue(stream, out var list))
+        if (!_subscriptions.TryGetValue(stream, out var list) || _faults.IsStalled(stream))
         {
             return;
         }
@@ -258,7 +257,7 @@ internal sealed partial class StreamHub
         }
     }
 
-    private void PublishDiff(MarketSymbol symbol, DiffStream d, long timeMs, bool stalled)
+    private void PublishDiff(MarketSymbol symbol, DiffStream d, long timeMs)
     {
         if (!_subscriptions.ContainsKey(d.Name))
         {
@@ -279,7 +278,7 @@ internal sealed partial class StreamHub
         // every price the best levels swept over since the last event may have changed side
         d.LowBid = d.LowBid == 0 ? bestBid : Math.Min(d.LowBid, bestBid);
         d.HighAsk = Math.Max(d.HighAsk, bestAsk);
-        if (!Due(timeMs, d.Period) || stalled)
+        if (!Due(timeMs, d.Period) || _faults.IsStalled(d.Name))
         {
             return;
         }
@@ -304,7 +303,7 @@ internal sealed partial class StreamHub
         d.PreviousFinal = final;
         d.FirstPending = final + 1;
         var spec = symbol.Spec;
-        Publish(d.Name, stalled: false, () => JsonOut.Build(w =>
+        Publish(d.Name, () => JsonOut.Build(w =>
         {
             w.WriteStartObject();
             w.WriteString("e", "depthUpdate");

@@ -310,6 +310,15 @@ internal sealed partial class Venue
                 continue;
             }
 
+            if (o.TimeInForce == "GTD" && now >= o.GoodTillDate)
+            {
+                o.Status = "EXPIRED";
+                o.UpdateTime = now;
+                _openOrders.RemoveAt(i--);
+                OrderEvent(o, "EXPIRED", now, expiryReason: 6);
+                continue;
+            }
+
             decimal qty;
             if (o.IsBuy ? s.BestAsk <= o.Price : s.BestBid >= o.Price)
             {

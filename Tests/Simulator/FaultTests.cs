@@ -132,3 +132,70 @@ public sealed class FaultTests : IAsyncLifetime
         Assert.Equal(10, state.Json.GetProperty("speed").GetDouble());
     }
 }
+
+/// <summary>Faults given at start, a stall of one stream only, and WebSocket ping/pong.</summary>
+public sealed class StartFaultTests
+{
+    [Fact]
+    public async Task Start_options_skew_the_clock_and_delay_responses()
+    {
+        var o = SimClient.Options();
+        o.ClockSkewMs = 30_000;
+        o.ResponseDelay = TimeSpan.FromMilliseconds(200);
+        var (host, c) = await SimClient.StartAsync(o);
+        await using (host)
+        using (c)
+        {
+            var sw = Stopwatch.StartNew();
+            var t = (await c.GetAsync("fapi/v1/time")).Json.GetProperty("serverTime").GetInt64();
+            Assert.True(sw.ElapsedMilliseconds >= 190);
+            Assert.InRange(t - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 25_000, 35_000);
+        }
+    }
+
+    [Fact]
+    public async Task Stalling_one_stream_leaves_the_others_flowing_and_the_candle_close_is_missed()
+    {
+        var (host, c) = await SimClient.StartAsync(SimClient.Options(speed: 60));
+        await using (host)
+        using (c)
+        {
+            using var ws = await c.ConnectAsync("stream?streams=btcusdt@kline_1m/btcusdt@aggTrade");
+            await ws.WaitForAsync(m => m.GetProperty("stream").GetString() == "btcusdt@kline_1m", TimeSpan.FromSeconds(10));
+            await c.AdminAsync("stall?seconds=2&stream=btcusdt@kline_1m");
+            var seen = new List<System.Text.Json.JsonElement>();
+            var sw = Stopwatch.StartNew();
+            var kline = await ws.WaitForAsync(m => m.GetProperty("stream").GetString() == "btcusdt@kline_1m" && sw.ElapsedMilliseconds > 300, TimeSpan.FromSeconds(10), seen);
+            Assert.True(sw.ElapsedMilliseconds >= 1500, $"kline resumed after {sw.ElapsedMilliseconds} ms");
+            Assert.True(seen.Count(m => m.GetProperty("stream").GetString() == "btcusdt@aggTrade") > 10);
+
+            // two real seconds at x60 are two market minutes: the candle stream skips at least one whole bar
+            var resumedAt = kline.GetProperty("data").GetProperty("k").GetProperty("t").GetInt64();
+            var lastBefore = seen.Where(m => m.GetProperty("stream").GetString() == "btcusdt@kline_1m").Select(m => m.GetProperty("data").GetProperty("k").GetProperty("t").GetInt64()).DefaultIfEmpty(0).First();
+            Assert.True(lastBefore == 0 || resumedAt - lastBefore >= 60_000);
+        }
+    }
+
+    [Fact]
+    public async Task Server_answers_client_pings_with_pongs()
+    {
+        var (host, c) = await SimClient.StartAsync();
+        await using (host)
+        using (c)
+        {
+            using var ws = new ClientWebSocket();
+            ws.Options.KeepAliveInterval = TimeSpan.FromMilliseconds(100);
+            ws.Options.KeepAliveTimeout = TimeSpan.FromMilliseconds(500); // the client aborts if a ping goes unanswered
+            await ws.ConnectAsync(new Uri(host.WebSocketBaseUri, "ws/0"), CancellationToken.None);
+
+            // pongs are only processed while a read is pending
+            var buffer = new byte[4096];
+            var pending = ws.ReceiveAsync(buffer, CancellationToken.None);
+            await Task.Delay(1500);
+            Assert.Equal(WebSocketState.Open, ws.State);
+            await ws.SendTextAsync("{\"method\":\"LIST_SUBSCRIPTIONS\",\"id\":1}");
+            var r = await pending;
+            Assert.Contains("\"id\":1", System.Text.Encoding.UTF8.GetString(buffer, 0, r.Count), StringComparison.Ordinal);
+        }
+    }
+}

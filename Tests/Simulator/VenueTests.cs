@@ -47,6 +47,22 @@ public sealed class VenueTests
     }
 
     [Fact]
+    public void Good_till_date_orders_expire_at_their_date()
+    {
+        var v = NewVenue();
+        var eth = v.BySymbol["ETHUSDT"];
+        var order = v.PlaceOrder(new OrderRequest
+        {
+            Symbol = eth, IsBuy = false, Type = "LIMIT", Price = eth.RoundToTick(eth.BestAsk * 1.04m), Quantity = 1m, TimeInForce = "GTD", GoodTillDate = Start + 700_000,
+        }).Order;
+        v.Advance(Start + 650_000);
+        Assert.Equal("NEW", order.Status);
+        v.Advance(Start + 750_000);
+        Assert.Equal("EXPIRED", order.Status);
+        Assert.Empty(v.OpenOrders);
+    }
+
+    [Fact]
     public void Flipping_a_position_realizes_pnl_on_the_closed_part_and_reopens_at_the_fill_price()
     {
         var v = NewVenue();
