@@ -34,14 +34,22 @@ internal sealed partial class RestApi
             ["algoType", "symbol", "side", "positionSide", "type", "timeInForce", "quantity", "price", "triggerPrice", "workingType", "priceMatch",
              "closePosition", "priceProtect", "reduceOnly", "activatePrice", "callbackRate", "clientAlgoId", "newOrderRespType", "selfTradePreventionMode", "goodTillDate"],
             PlaceAlgo, isOrder: true);
-        Add("DELETE", "/fapi/v1/algoOrder", Security.Signed, 1, ["algoId", "clientAlgoId"], p => Reply.Ok(Venue.AlgoJson(_venue.CancelAlgo(p.Long("algoId"), AlgoKey(p)))));
-        Add("GET", "/fapi/v1/algoOrder", Security.Signed, 1, ["algoId", "clientAlgoId"], p => Reply.Ok(Venue.AlgoJson(_venue.QueryAlgo(p.Long("algoId"), AlgoKey(p)))));
+        Add("DELETE", "/fapi/v1/algoOrder", Security.Signed, 1, ["algoId", "clientAlgoId"], p => AlgoReply(_venue.CancelAlgo(p.Long("algoId"), AlgoKey(p))));
+        Add("GET", "/fapi/v1/algoOrder", Security.Signed, 1, ["algoId", "clientAlgoId"], p => AlgoReply(_venue.QueryAlgo(p.Long("algoId"), AlgoKey(p))));
         Add("GET", "/fapi/v1/openAlgoOrders", Security.Signed, p => p.Has("symbol") ? 1 : 40, ["symbol", "algoType"], OpenAlgos);
         Add("DELETE", "/fapi/v1/algoOpenOrders", Security.Signed, 1, ["symbol"], p =>
         {
             _venue.CancelAllAlgos(Symbol(p));
             return CodeMsg(200, "The operation of cancel all open order is done.");
         });
+    }
+
+    private Reply AlgoReply(AlgoOrder a)
+    {
+        lock (_venue.Gate)
+        {
+            return Reply.Ok(Venue.AlgoJson(a));
+        }
     }
 
     private static string? AlgoKey(RequestParams p) =>

@@ -231,6 +231,21 @@ internal sealed partial class StreamHub
         }
     }
 
+    public void OnListenKeyClosed(string listenKey)
+    {
+        lock (_gate)
+        {
+            foreach (var s in _sessions)
+            {
+                if (string.Equals(s.ListenKey, listenKey, StringComparison.Ordinal))
+                {
+                    s.Expired = true;
+                    s.CloseGracefully("listenKey deleted");
+                }
+            }
+        }
+    }
+
     /// <summary>True once per period: when this 100 ms step is the first one in a new period.</summary>
     private static bool Due(long timeMs, int period) => timeMs / period != (timeMs - Venue.StepMs) / period;
 

@@ -14,6 +14,7 @@ namespace Simulator;
 internal sealed partial class StreamHub : IVenueSink, IAsyncDisposable
 {
     private const int QueueCapacity = 100_000;
+    private static readonly byte[] CloseSentinel = new byte[1]; // identity only, never sent
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<Session>> _subscriptions = new(StringComparer.Ordinal);
@@ -138,6 +139,7 @@ internal sealed partial class StreamHub : IVenueSink, IAsyncDisposable
         {
             Remove(session);
             await session.Closing.CancelAsync().ConfigureAwait(false);
+
             try
             {
                 await writer.ConfigureAwait(false);
@@ -230,6 +232,12 @@ internal sealed partial class StreamHub : IVenueSink, IAsyncDisposable
         {
             while (reader.TryRead(out var msg))
             {
+                if (ReferenceEquals(msg, CloseSentinel))
+                {
+                    await session.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, session.CloseReason, ct).ConfigureAwait(false);
+                    return;
+                }
+
                 await session.Socket.SendAsync(msg, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
                 Interlocked.Increment(ref _messagesSent);
             }
@@ -258,7 +266,11 @@ internal sealed partial class StreamHub : IVenueSink, IAsyncDisposable
 
             if (r.MessageType == WebSocketMessageType.Close)
             {
-                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", ct).ConfigureAwait(false);
+                if (ws.State == WebSocketState.CloseReceived)
+                {
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", ct).ConfigureAwait(false);
+                }
+
                 return;
             }
 
@@ -431,6 +443,18 @@ internal sealed partial class StreamHub : IVenueSink, IAsyncDisposable
         public Channel<byte[]> Queue { get; } = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
         public CancellationTokenSource Closing { get; } = new();
+
+        /// <summary>Set when the venue ends the connection on purpose: the writer sends a close frame after what is queued.</summary>
+        public string? CloseReason { get; private set; }
+
+        public void CloseGracefully(string reason)
+        {
+            CloseReason = reason;
+            if (!Queue.Writer.TryWrite(CloseSentinel))
+            {
+                Closing.Cancel();
+            }
+        }
 
         /// <summary>Queues a message; a connection whose queue is full is closed rather than slowing the venue.</summary>
         public void Send(byte[] message)

@@ -11,6 +11,9 @@ internal interface IVenueSink
     void OnUserEvent(byte[] payload);
 
     void OnListenKeyExpired(string listenKey, byte[] payload);
+
+    /// <summary>The key was deleted: its user-data connections close.</summary>
+    void OnListenKeyClosed(string listenKey);
 }
 
 /// <summary>
@@ -377,7 +380,11 @@ internal sealed partial class Venue
     {
         lock (Gate)
         {
-            _listenKey = null;
+            if (_listenKey is { } key)
+            {
+                _listenKey = null;
+                Sink.OnListenKeyClosed(key);
+            }
         }
     }
 

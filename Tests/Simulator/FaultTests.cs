@@ -106,16 +106,23 @@ public sealed class FaultTests : IAsyncLifetime
     public async Task Stall_silences_market_streams_for_the_given_seconds_leaving_a_gap()
     {
         using var ws = await _c.ConnectAsync("ws/btcusdt@aggTrade");
-        await ws.WaitForAsync(m => m.E() == "aggTrade", Wait);
+        var first = await ws.WaitForAsync(m => m.E() == "aggTrade", Wait);
         await _c.AdminAsync("stall?seconds=1");
         var sw = Stopwatch.StartNew();
-        var before = await ws.WaitForAsync(m => m.E() == "aggTrade", Wait); // may be one already queued
-        var after = await ws.WaitForAsync(m => m.E() == "aggTrade", Wait);
-        Assert.True(sw.ElapsedMilliseconds >= 700, $"resumed after {sw.ElapsedMilliseconds} ms");
 
-        // at x10 one real second is ten market seconds of missing trades
-        Assert.True(after.GetProperty("T").GetInt64() - before.GetProperty("T").GetInt64() >= 5_000);
-        Assert.True(after.GetProperty("a").GetInt64() - before.GetProperty("a").GetInt64() > 1);
+        // messages already queued before the switch may still arrive; the gap follows them
+        var previous = first.GetProperty("T").GetInt64();
+        long largestGap = 0;
+        while (sw.ElapsedMilliseconds < 1300)
+        {
+            var m = await ws.WaitForAsync(x => x.E() == "aggTrade", Wait);
+            var t = m.GetProperty("T").GetInt64();
+            largestGap = Math.Max(largestGap, t - previous);
+            previous = t;
+        }
+
+        // at x10 one real second is ten market seconds without a trade on the stream
+        Assert.True(largestGap >= 5_000, $"largest gap {largestGap} ms");
     }
 
     [Fact]

@@ -128,3 +128,23 @@ public sealed class UserStreamTests : IAsyncLifetime
         Assert.Equal(key, (await ListenKeyAsync()).ToString());
     }
 }
+
+/// <summary>Deleting the key closes its user-data connections.</summary>
+public sealed class ListenKeyDeleteTests
+{
+    [Fact]
+    public async Task Delete_closes_the_user_stream()
+    {
+        var (host, c) = await SimClient.StartAsync();
+        await using (host)
+        using (c)
+        {
+            var key = (await c.RawAsync(HttpMethod.Post, "fapi/v1/listenKey", "", "", host.ApiKey)).Str("listenKey");
+            using var ws = await c.ConnectAsync("private/ws/" + key);
+            await c.RawAsync(HttpMethod.Delete, "fapi/v1/listenKey", "", "", host.ApiKey);
+            var end = await ws.ReceiveJsonAsync(TimeSpan.FromSeconds(5));
+            Assert.Null(end);
+            Assert.NotEqual(WebSocketState.Open, ws.State);
+        }
+    }
+}
