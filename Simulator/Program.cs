@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Simulator;
 
 // Standalone: dotnet run --project Simulator -- --port 8080 --symbols 20 --seed 1 --speed 1 --replay FILE
@@ -15,11 +16,8 @@ catch (Exception e) when (e is ArgumentException or FormatException or OverflowE
 }
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 await using var host = await SimulatorHost.StartAsync(options, stop.Token).ConfigureAwait(false);
 try
@@ -32,3 +30,9 @@ catch (OperationCanceledException)
 }
 
 return 0;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}

@@ -58,6 +58,12 @@ public sealed class SimulatorHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder();
+
+        // configured by SimulatorOptions alone: an embedding process's appsettings.json or ASPNETCORE_* variables must not leak in
+        builder.Configuration.Sources.Clear();
+
+        // the embedding process owns Ctrl-C and SIGTERM and stops the venue by disposing it, in its own shutdown order
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
@@ -128,6 +134,14 @@ public sealed class SimulatorHost : IAsyncDisposable
 
     /// <inheritdoc />
     public override string ToString() => $"Simulator on {RestBaseUri} (key {ApiKey[..Math.Min(4, ApiKey.Length)]}…)";
+}
+
+/// <summary>A host lifetime that ignores process signals.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 internal static partial class SimulatorLog

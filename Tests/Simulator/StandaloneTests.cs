@@ -50,11 +50,23 @@ public sealed partial class StandaloneTests
             using var resp = await http.SendAsync(req);
             Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
             Assert.Contains("\"balance\":\"2500.00000000\"", await resp.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            // Ctrl-C (SIGINT) stops it cleanly
+            using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            Assert.Equal(0, p.ExitCode);
         }
         finally
         {
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync();
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+                await p.WaitForExitAsync();
+            }
         }
     }
 

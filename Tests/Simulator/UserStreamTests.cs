@@ -148,3 +148,23 @@ public sealed class ListenKeyDeleteTests
         }
     }
 }
+
+/// <summary>The combined form of the user-data stream.</summary>
+public sealed class CombinedUserStreamTests
+{
+    [Fact]
+    public async Task Private_stream_with_listen_key_wraps_events_with_the_key()
+    {
+        var (host, c) = await SimClient.StartAsync();
+        await using (host)
+        using (c)
+        {
+            var key = (await c.RawAsync(HttpMethod.Post, "fapi/v1/listenKey", "", "", host.ApiKey)).Str("listenKey");
+            using var ws = await c.ConnectAsync($"private/stream?listenKey={key}&events=ORDER_TRADE_UPDATE");
+            await c.OrderAsync("symbol=ETHUSDT&side=BUY&type=MARKET&quantity=0.1");
+            var m = await ws.WaitForAsync(x => x.TryGetProperty("stream", out _), TimeSpan.FromSeconds(10));
+            Assert.Equal(key, m.GetProperty("stream").GetString());
+            Assert.Equal("ORDER_TRADE_UPDATE", m.GetProperty("data").E());
+        }
+    }
+}
