@@ -351,7 +351,12 @@ internal sealed partial class Venue
                 Fill(o, o.Price, qty, maker: true, now);
                 if (!o.IsOpen)
                 {
-                    _openOrders.RemoveAt(i);
+                    // an expiring reduce-only order has already taken itself off the list
+                    if (i < _openOrders.Count && ReferenceEquals(_openOrders[i], o))
+                    {
+                        _openOrders.RemoveAt(i);
+                    }
+
                     i--;
                 }
             }

@@ -47,6 +47,31 @@ public sealed class VenueTests
     }
 
     [Fact]
+    public void Resting_reduce_only_order_expires_when_the_position_is_gone_and_other_orders_stay()
+    {
+        var v = NewVenue();
+        var eth = v.BySymbol["ETHUSDT"];
+        v.PlaceOrder(new OrderRequest { Symbol = eth, IsBuy = true, Type = "MARKET", Quantity = 1m });
+        var reduce = v.PlaceOrder(new OrderRequest
+        {
+            Symbol = eth, IsBuy = false, Type = "LIMIT", Price = eth.BestAsk + (eth.Spec.TickSize * 10), Quantity = 1m, ReduceOnly = true,
+        }).Order;
+        var other = v.PlaceOrder(new OrderRequest { Symbol = eth, IsBuy = true, Type = "LIMIT", Price = eth.RoundToTick(eth.BestBid * 0.97m), Quantity = 0.1m }).Order;
+        v.PlaceOrder(new OrderRequest { Symbol = eth, IsBuy = false, Type = "MARKET", Quantity = 1m });
+        Assert.Equal(0m, v.PositionOf(eth).Amount);
+
+        for (var t = Start + 100; t < Start + 3_600_000 && reduce.IsOpen; t += 100)
+        {
+            v.Advance(t);
+        }
+
+        Assert.Equal("EXPIRED", reduce.Status);
+        Assert.Equal(0m, reduce.ExecutedQty);
+        Assert.Equal([other], v.OpenOrders);
+        Assert.Equal(0m, v.PositionOf(eth).Amount);
+    }
+
+    [Fact]
     public void Good_till_date_orders_expire_at_their_date()
     {
         var v = NewVenue();
