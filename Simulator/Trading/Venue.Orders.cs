@@ -5,6 +5,9 @@ namespace Simulator;
 internal sealed partial class Venue
 {
     private const int MaxOpenOrdersPerSymbol = 200;
+
+    /// <summary>History kept for queries; beyond it the oldest closed orders and trades are forgotten (as the real venue forgets old orders).</summary>
+    internal const int MaxRemembered = 200_000;
     private const decimal PercentPriceUp = 1.05m;
     private const decimal PercentPriceDown = 0.95m;
 
@@ -119,6 +122,7 @@ internal sealed partial class Venue
                 SelfTradePreventionMode = r.SelfTradePreventionMode,
             };
             _orders[order.OrderId] = order;
+            ForgetOldHistory();
             OrderEvent(order, "NEW", now);
             var ack = r.ResultResponse ? null : OrderJson(order, forQuery: false);
 
@@ -176,6 +180,23 @@ internal sealed partial class Venue
             }
 
             return victims.Count;
+        }
+    }
+
+    /// <summary>Keeps a long soak run's memory bounded: drops the oldest half of the closed orders and trades past the cap.</summary>
+    private void ForgetOldHistory()
+    {
+        if (_orders.Count > MaxRemembered)
+        {
+            foreach (var id in _orders.Values.Where(o => !o.IsOpen).Select(o => o.OrderId).Order().Take(MaxRemembered / 2).ToList())
+            {
+                _orders.Remove(id);
+            }
+        }
+
+        if (_trades.Count > MaxRemembered)
+        {
+            _trades.RemoveRange(0, MaxRemembered / 2);
         }
     }
 

@@ -72,6 +72,27 @@ public sealed class VenueTests
     }
 
     [Fact]
+    public void Closed_order_history_is_bounded_and_open_orders_are_never_forgotten()
+    {
+        var v = NewVenue();
+        var eth = v.BySymbol["ETHUSDT"];
+        var price = eth.RoundToTick(eth.BestBid * 0.97m);
+        var kept = v.PlaceOrder(new OrderRequest { Symbol = eth, IsBuy = true, Type = "LIMIT", Price = price, Quantity = 0.1m }).Order;
+        var first = v.PlaceOrder(new OrderRequest { Symbol = eth, IsBuy = true, Type = "LIMIT", Price = price, Quantity = 0.1m }).Order;
+        v.CancelOrder(eth, first.OrderId, null);
+        for (var i = 0; i < Venue.MaxRemembered; i++)
+        {
+            var o = v.PlaceOrder(new OrderRequest { Symbol = eth, IsBuy = true, Type = "LIMIT", Price = price, Quantity = 0.1m }).Order;
+            v.CancelOrder(eth, o.OrderId, null);
+        }
+
+        var count = v.AllOrders(eth).Count();
+        Assert.InRange(count, (Venue.MaxRemembered / 2) + 1, Venue.MaxRemembered + 1);
+        Assert.Equal(-2013, Assert.Throws<VenueException>(() => v.QueryOrder(eth, first.OrderId, null)).Code);
+        Assert.Same(kept, v.QueryOrder(eth, kept.OrderId, null));
+    }
+
+    [Fact]
     public void Good_till_date_orders_expire_at_their_date()
     {
         var v = NewVenue();
