@@ -13,5 +13,10 @@ if (args.Length > 0 && args[0] == "throughput")
     return ThroughputHarness.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "simulator")
+{
+    return Benchmarks.Simulator.SimulatorHarness.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(PercentileConfig).Assembly).Run(args);
 return 0;

@@ -1,27 +1,38 @@
-using System.Globalization;
+using System.Runtime.InteropServices;
+using Simulator;
 
-// A Binance USD-M compatible venue on loopback. So far it answers the two connectivity endpoints
-// exactly as the real one does; the rest of the venue is its own issue.
-var builder = WebApplication.CreateSlimBuilder(args);
-var port = builder.Configuration.GetValue("Simulator:Port", 0);
-builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
-
-var app = builder.Build();
-app.MapGet("/fapi/v1/ping", () => Results.Content("{}", "application/json"));
-app.MapGet("/fapi/v1/time", () => Results.Content(
-    string.Create(CultureInfo.InvariantCulture, $"{{\"serverTime\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}"),
-    "application/json"));
-
-await app.StartAsync().ConfigureAwait(false);
-foreach (var url in app.Urls)
+// Standalone: dotnet run --project Simulator -- --port 8080 --symbols 20 --seed 1 --speed 1 --replay FILE
+//   --api-key K --api-secret S --balance 10000. Without --api-key/--api-secret the documented default pair is used.
+SimulatorOptions options;
+try
 {
-    SimulatorLog.Listening(app.Logger, url);
+    options = SimulatorOptions.FromArgs(args);
+    options.Validate();
+}
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+{
+    await Console.Error.WriteLineAsync("simulator: " + e.Message).ConfigureAwait(false);
+    return 2;
 }
 
-await app.WaitForShutdownAsync().ConfigureAwait(false);
+using var stop = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-internal static partial class SimulatorLog
+await using var host = await SimulatorHost.StartAsync(options, stop.Token).ConfigureAwait(false);
+try
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Simulator listening on {Url}")]
-    public static partial void Listening(ILogger logger, string url);
+    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+}
+catch (OperationCanceledException)
+{
+    // Ctrl+C
+}
+
+return 0;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
 }

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Simulator;
+
+/// <summary>
+/// Fault switches over HTTP under /_sim/ on the venue's own port (POST, query parameters):
+/// drop-websockets · stall?seconds=N[&amp;stream=btcusdt@kline_1m] · delay?ms=N · fail?count=K&amp;status=429|418|500|503|400&amp;code=-1001|-1021|…
+/// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N · reset; GET state.
+/// </summary>
+internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogger log)
+{
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        var action = (ctx.Request.Path.Value ?? "")["/_sim/".Length..];
+        var q = ctx.Request.Query;
+        long Arg(string name, long fallback) =>
+            q[name].ToString() is { Length: > 0 } v ? long.Parse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : fallback;
+
+        byte[] body;
+        try
+        {
+            if (ctx.Request.Method == "GET" && action == "state")
+            {
+                body = State();
+            }
+            else if (ctx.Request.Method != "POST")
+            {
+                ctx.Response.StatusCode = 405;
+                return;
+            }
+            else
+            {
+                body = Apply(action, Arg, q);
+            }
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            ctx.Response.StatusCode = 400;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.Body.WriteAsync(JsonOut.Error(-1, e.Message)).ConfigureAwait(false);
+            return;
+        }
+
+        SimulatorLog.Admin(log, action, ctx.Request.QueryString.Value ?? "");
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.Body.WriteAsync(body).ConfigureAwait(false);
+    }
+
+    private byte[] Apply(string action, Func<string, long, long> arg, IQueryCollection q)
+    {
+        switch (action)
+        {
+            case "drop-websockets":
+                var dropped = hub.DropAll();
+                return Done(w => w.WriteNumber("dropped", dropped));
+            case "stall":
+                var seconds = arg("seconds", 5);
+                faults.StallStream = q["stream"].ToString() is { Length: > 0 } st ? st : null;
+                faults.StallUntilTicks = Environment.TickCount64 + (seconds * 1000);
+                return Done(w => w.WriteNumber("seconds", seconds));
+            case "delay":
+                var ms = arg("ms", 0);
+                ArgumentOutOfRangeException.ThrowIfNegative(ms);
+                faults.ResponseDelay = TimeSpan.FromMilliseconds(ms);
+                return Done(w => w.WriteNumber("ms", ms));
+            case "fail":
+                var count = (int)arg("count", 1);
+                var status = (int)arg("status", 503);
+                var code = (int)arg("code", status switch { 429 or 418 => -1003, 400 => -1021, _ => -1001 });
+                var msg = q["msg"].ToString() is { Length: > 0 } m ? m : DefaultMessage(status, code);
+                ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+                faults.Force(count, status, code, msg);
+                return Done(w =>
+                {
+                    w.WriteNumber("count", count);
+                    w.WriteNumber("status", status);
+                    w.WriteNumber("code", code);
+                });
+            case "reject-orders":
+                var n = (int)arg("count", 1);
+                var c = (int)arg("code", -2010);
+                venue.RejectNextOrders(n, c);
+                return Done(w => w.WriteNumber("count", n));
+            case "expire-listen-key":
+                var expired = venue.ExpireListenKeyNow();
+                return Done(w => w.WriteBoolean("expired", expired));
+            case "skew":
+                var skew = arg("ms", 0);
+                venue.Clock.SkewMs = skew;
+                return Done(w => w.WriteNumber("skewMs", skew));
+            case "reset":
+                faults.Clear();
+                venue.Clock.SkewMs = 0;
+                venue.RejectNextOrders(0, -2010);
+                return Done(_ => { });
+            default:
+                throw new ArgumentException($"unknown admin action '{action}'");
+        }
+    }
+
+    private static string DefaultMessage(int status, int code) => code switch
+    {
+        -1003 when status == 418 => "Way too many requests; IP banned. Please use the websocket for live updates to avoid bans.",
+        -1003 => "Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.",
+        -1021 => "Timestamp for this request is outside of the recvWindow.",
+        -1001 => "Internal error; unable to process your request. Please try again.",
+        -1008 => "Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.",
+        _ when status == 503 => "Service Unavailable.",
+        _ => "Unknown error, please check your request or try again later.",
+    };
+
+    private byte[] State()
+    {
+        lock (venue.Gate)
+        {
+            return JsonOut.Build(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("marketTime", venue.Now);
+                w.WriteNumber("serverTime", venue.Clock.ServerNowMs);
+                w.WriteNumber("speed", venue.Clock.Speed);
+                w.WriteNumber("connections", hub.ConnectionCount);
+                w.WriteNumber("messagesSent", hub.MessagesSent);
+                w.WriteNumber("openOrders", venue.OpenOrders.Count);
+                w.WriteNumber("openAlgoOrders", venue.OpenAlgos.Count);
+                w.WriteString("wallet", Num.Plain(venue.Wallet));
+                w.WriteEndObject();
+            });
+        }
+    }
+
+    private static byte[] Done(Action<Utf8JsonWriter> extra) => JsonOut.Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteBoolean("ok", true);
+        extra(w);
+        w.WriteEndObject();
+    });
+}

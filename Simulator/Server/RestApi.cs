@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Simulator;
+
+/// <summary>Binance's security types (BINANCE_USDM.md §3.1).</summary>
+internal enum Security
+{
+    None,
+    UserStream,
+    Signed,
+}
+
+/// <summary>The answer of one endpoint: HTTP status and JSON body.</summary>
+internal readonly record struct Reply(int Status, byte[] Body)
+{
+    public static Reply Ok(byte[] body) => new(200, body);
+}
+
+/// <summary>
+/// The REST surface under /fapi. This layer parses, authenticates, rate-limits and serialises; the venue does the
+/// trading. Checks run in the order of BINANCE_USDM.md §3.5: API key, timestamp, recvWindow, signature, parameters.
+/// </summary>
+internal sealed partial class RestApi
+{
+    private static readonly string[] Common = ["timestamp", "recvWindow", "signature"];
+    private static readonly string[] OrderParams =
+    [
+        "symbol", "side", "type", "positionSide", "timeInForce", "quantity", "reduceOnly", "price", "newClientOrderId",
+        "stopPrice", "closePosition", "activationPrice", "callbackRate", "workingType", "priceProtect", "newOrderRespType",
+        "priceMatch", "selfTradePreventionMode", "goodTillDate",
+    ];
+
+    private readonly Dictionary<string, Endpoint> _routes = new(StringComparer.Ordinal);
+    private readonly Venue _venue;
+    private readonly SimulatorOptions _options;
+    private readonly RateLimiter _limiter;
+    private readonly Faults _faults;
+    private readonly ILogger _log;
+
+    public RestApi(Venue venue, RateLimiter limiter, Faults faults, ILogger log)
+    {
+        _venue = venue;
+        _options = venue.Options;
+        _limiter = limiter;
+        _faults = faults;
+        _log = log;
+        RegisterMarketData();
+        RegisterTrading();
+        RegisterAccount();
+    }
+
+    private delegate Reply Handler(RequestParams p);
+
+    private sealed record Endpoint(string Method, string Path, Security Security, Func<RequestParams, int> Weight, bool IsOrder, string[] Allowed, Handler Handle);
+
+    private void Add(string method, string path, Security security, int weight, string[] allowed, Handler handle, bool isOrder = false) =>
+        Add(method, path, security, _ => weight, allowed, handle, isOrder);
+
+    private void Add(string method, string path, Security security, Func<RequestParams, int> weight, string[] allowed, Handler handle, bool isOrder = false)
+    {
+        var all = security == Security.Signed ? [.. allowed, .. Common] : allowed;
+        _routes[method + " " + path] = new Endpoint(method, path, security, weight, isOrder, all, handle);
+    }
+
+    public bool Knows(string path) => _routes.Keys.Any(k => k.EndsWith(" " + path, StringComparison.Ordinal));
+
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        var path = ctx.Request.Path.Value ?? "";
+        if (!_routes.TryGetValue(ctx.Request.Method + " " + path, out var ep))
+        {
+            ctx.Response.StatusCode = Knows(path) ? 405 : 404;
+            ctx.Response.ContentType = "text/html";
+            await ctx.Response.WriteAsync(Knows(path) ? "<html><body><h2>405 Method Not Allowed</h2></body></html>" : "<html><body><h2>404 Not found</h2></body></html>").ConfigureAwait(false);
+            return;
+        }
+
+        string body;
+        using (var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8))
+        {
+            body = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        var delay = _faults.ResponseDelay;
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        var reply = Process(ep, ctx, new RequestParams(ctx.Request.QueryString.Value ?? "", body));
+        ctx.Response.StatusCode = reply.Status;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.Body.WriteAsync(reply.Body, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private Reply Process(Endpoint ep, HttpContext ctx, RequestParams p)
+    {
+        var headers = ctx.Response.Headers;
+        if (_faults.TryTakeForced(out var forced))
+        {
+            if (forced.Status is 429 or 418)
+            {
+                headers.RetryAfter = "1";
+            }
+
+            return new Reply(forced.Status, JsonOut.Error(forced.Code, forced.Message));
+        }
+
+        int weight;
+        try
+        {
+            weight = ep.Weight(p);
+        }
+        catch (VenueException)
+        {
+            weight = 1;
+        }
+
+        var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var now = _venue.Clock.ServerNowMs;
+        var verdict = _limiter.Admit(ip, weight, ep.IsOrder, _venue.Now);
+        headers["X-MBX-USED-WEIGHT-1M"] = verdict.UsedWeight.ToString(CultureInfo.InvariantCulture);
+        if (ep.IsOrder)
+        {
+            headers["X-MBX-ORDER-COUNT-10S"] = verdict.Orders10S.ToString(CultureInfo.InvariantCulture);
+            headers["X-MBX-ORDER-COUNT-1M"] = verdict.Orders1M.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (verdict.Body is not null)
+        {
+            headers.RetryAfter = verdict.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return new Reply(verdict.Status, verdict.Body);
+        }
+
+        try
+        {
+            Authenticate(ep, ctx, p, now, ip);
+            if (p.Duplicate)
+            {
+                throw VenueException.Bad(-1101, "Duplicate values for a parameter detected.");
+            }
+
+            var unknown = p.Names.Where(n => !ep.Allowed.Contains(n, StringComparer.Ordinal)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw VenueException.Bad(-1104, $"Not all sent parameters were read; read '{p.Names.Count() - unknown.Count}' parameter(s) but was sent '{p.Names.Count()}'.");
+            }
+
+            return ep.Handle(p);
+        }
+        catch (VenueException e)
+        {
+            return new Reply(e.Status, JsonOut.Error(e.Code, e.Message));
+        }
+#pragma warning disable CA1031 // an unexpected failure answers -1000 like the venue instead of tearing the connection down
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            SimulatorLog.RequestFailed(_log, ep.Method, ep.Path, e);
+            return new Reply(500, JsonOut.Error(-1000, "An unknown error occured while processing the request."));
+        }
+    }
+
+    private void Authenticate(Endpoint ep, HttpContext ctx, RequestParams p, long now, string ip)
+    {
+        if (ep.Security == Security.None)
+        {
+            return;
+        }
+
+        var key = ctx.Request.Headers["X-MBX-APIKEY"].ToString();
+        if (key.Length == 0)
+        {
+            throw new VenueException(401, -2015, $"Invalid API-key, IP, or permissions for action, request ip: {ip}");
+        }
+
+        if (key.Length > 128 || !key.All(char.IsAsciiLetterOrDigit))
+        {
+            throw new VenueException(401, -2014, "API-key format invalid.");
+        }
+
+        if (!string.Equals(key, _options.ApiKey, StringComparison.Ordinal))
+        {
+            throw new VenueException(401, -2015, $"Invalid API-key, IP, or permissions for action, request ip: {ip}");
+        }
+
+        if (ep.Security != Security.Signed)
+        {
+            return;
+        }
+
+        var timestamp = p.RequiredLong("timestamp");
+        var recvWindow = p.Long("recvWindow") ?? 5000;
+        if (recvWindow <= 0)
+        {
+            throw VenueException.Mandatory("recvWindow");
+        }
+
+        if (timestamp >= now + 1000)
+        {
+            throw VenueException.Bad(-1021, "Timestamp for this request was 1000ms ahead of the server's time.");
+        }
+
+        if (now - timestamp > recvWindow)
+        {
+            throw VenueException.Bad(-1021, "Timestamp for this request is outside of the recvWindow.");
+        }
+
+        var signature = p.Signature ?? throw VenueException.Mandatory("signature");
+        if (!RequestParams.Verify(_options.ApiSecret, p.SignedPayload(), signature))
+        {
+            throw VenueException.Bad(-1022, "Signature for this request is not valid.");
+        }
+    }
+
+    private MarketSymbol Symbol(RequestParams p) => Symbol(p.Required("symbol"));
+
+    private MarketSymbol Symbol(string name) =>
+        _venue.BySymbol.TryGetValue(name, out var s) ? s : throw VenueException.Bad(-1121, "Invalid symbol.");
+
+    private MarketSymbol? OptionalSymbol(RequestParams p) => p.Get("symbol") is { } name ? Symbol(name) : null;
+
+    private static Reply Json(Action<Utf8JsonWriter> write) => Reply.Ok(JsonOut.Build(write));
+
+    private static Reply CodeMsg(int code, string msg) => Json(w =>
+    {
+        w.WriteStartObject();
+        w.WriteNumber("code", code);
+        w.WriteString("msg", msg);
+        w.WriteEndObject();
+    });
+
+    [GeneratedRegex(@"^[\.A-Z\:/a-z0-9_-]{1,36}$")]
+    private static partial Regex ClientIdPattern();
+}
