@@ -68,10 +68,18 @@ public sealed class AlgoOrderTests : IAsyncLifetime
         var entry = await _c.OrderAsync("symbol=ETHUSDT&side=BUY&type=MARKET&quantity=1&newOrderRespType=RESULT");
         Assert.Equal("FILLED", entry.Str("status"));
 
-        // a bracket a few ticks either side: at x60 one of them fires within seconds
+        // A bracket 0.25 (25 ticks, under 0.01 % of ETH's price) either side: at x60 the walk leaves it within a
+        // simulated minute or two, so one leg fires well inside the wait. A leg the price crossed between reading
+        // the book and placing it is refused with -2021 ("would immediately trigger"); the stop is re-placed then.
         var (bid, ask) = await _c.BookAsync("ETHUSDT");
-        var stop = await AlgoAsync($"symbol=ETHUSDT&side=SELL&type=STOP_MARKET&closePosition=true&triggerPrice={P(bid - 3m)}");
-        var take = await AlgoAsync($"symbol=ETHUSDT&side=SELL&type=TAKE_PROFIT_MARKET&quantity=1&reduceOnly=true&triggerPrice={P(ask + 3m)}");
+        var stop = await AlgoAsync($"symbol=ETHUSDT&side=SELL&type=STOP_MARKET&closePosition=true&triggerPrice={P(bid - 0.25m)}");
+        for (var attempt = 0; attempt < 5 && stop.Code == -2021; attempt++)
+        {
+            (bid, ask) = await _c.BookAsync("ETHUSDT");
+            stop = await AlgoAsync($"symbol=ETHUSDT&side=SELL&type=STOP_MARKET&closePosition=true&triggerPrice={P(bid - 0.25m)}");
+        }
+
+        var take = await AlgoAsync($"symbol=ETHUSDT&side=SELL&type=TAKE_PROFIT_MARKET&quantity=1&reduceOnly=true&triggerPrice={P(ask + 0.25m)}");
         Assert.True(stop.Status == HttpStatusCode.OK, stop.Body);
         Assert.True(take.Status == HttpStatusCode.OK || take.Code == -2021, take.Body);
 
