@@ -35,6 +35,7 @@ public ref struct QueryWriter
     public readonly QueryWriteError Error => _error;
 
     /// <summary>Appends <paramref name="name"/>=<paramref name="value"/>, percent-encoding the value's bytes outside the unreserved set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         if (!BeginParameter(name))
@@ -70,6 +71,7 @@ public ref struct QueryWriter
     /// Appends a value known to need no encoding (an enum's wire name: <c>BUY</c>, <c>LIMIT</c>, <c>GTC</c>), skipping the
     /// scan. Only for values from this code base's own constant tables, never for caller data.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void AddWireName(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         Debug.Assert(value.IndexOfAnyExcept(Unreserved) < 0, "a wire name that needs encoding must go through Add");
@@ -80,6 +82,7 @@ public ref struct QueryWriter
     }
 
     /// <summary>Appends an integer parameter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(ReadOnlySpan<byte> name, long value)
     {
         if (!BeginParameter(name))
@@ -106,6 +109,7 @@ public ref struct QueryWriter
     public void Add(ReadOnlySpan<byte> name, Quantity value, int decimals) => AddFixed(name, value.Mantissa, decimals);
 
     /// <summary>Signs everything written so far and appends <c>&amp;signature=&lt;64 hex&gt;</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void AppendSignature(HmacSha256Signer signer)
     {
         ArgumentNullException.ThrowIfNull(signer);
@@ -136,6 +140,7 @@ public ref struct QueryWriter
         return _error == QueryWriteError.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddFixed(ReadOnlySpan<byte> name, long mantissa, int decimals)
     {
         if (!BeginParameter(name))
@@ -153,6 +158,7 @@ public ref struct QueryWriter
         _length += written;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Append(ReadOnlySpan<byte> bytes)
     {
         if (!bytes.TryCopyTo(_buffer[_length..]))
@@ -164,6 +170,7 @@ public ref struct QueryWriter
         _length += bytes.Length;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool BeginParameter(ReadOnlySpan<byte> name)
     {
         if (_error != QueryWriteError.None)
