@@ -215,42 +215,20 @@ internal sealed partial class Venue
         return increasing * price / p.Leverage;
     }
 
-    public decimal TotalUnrealized()
+    public decimal TotalUnrealized() => SumOverPositions(Unrealized);
+
+    public decimal TotalPositionInitialMargin() => SumOverPositions(PositionInitialMargin);
+
+    public decimal TotalMaintMargin() => SumOverPositions(MaintMargin);
+
+    private decimal SumOverPositions(Func<MarketSymbol, Position, decimal> term)
     {
         var sum = 0m;
         foreach (var s in Symbols)
         {
             if (_positions.TryGetValue(s.Spec.Symbol, out var p))
             {
-                sum += Unrealized(s, p);
-            }
-        }
-
-        return sum;
-    }
-
-    public decimal TotalPositionInitialMargin()
-    {
-        var sum = 0m;
-        foreach (var s in Symbols)
-        {
-            if (_positions.TryGetValue(s.Spec.Symbol, out var p))
-            {
-                sum += PositionInitialMargin(s, p);
-            }
-        }
-
-        return sum;
-    }
-
-    public decimal TotalMaintMargin()
-    {
-        var sum = 0m;
-        foreach (var s in Symbols)
-        {
-            if (_positions.TryGetValue(s.Spec.Symbol, out var p))
-            {
-                sum += MaintMargin(s, p);
+                sum += term(s, p);
             }
         }
 
