@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Simulator;
@@ -49,7 +50,11 @@ internal sealed class JsonOut : IDisposable
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(512);
 
-    public JsonOut() => W = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+    // Binance writes messages such as "Order's notional …" with the apostrophe as is; the default encoder's HTML-safe
+    // escaping (\u0027, \u003C, \u002B) is bytes the real venue never sends. Only what JSON itself requires is escaped.
+    private static readonly JsonWriterOptions Options = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public JsonOut() => W = new Utf8JsonWriter(_buffer, Options);
 
     public Utf8JsonWriter W { get; }
 

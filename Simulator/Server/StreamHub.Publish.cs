@@ -87,6 +87,11 @@ internal sealed partial class StreamHub
             if (_subscriptions.Count == 0)
             {
                 n.LastBarOpen = symbol.CurrentBar(timeMs).OpenTime;
+                foreach (var d in n.Diff)
+                {
+                    Idle(symbol, d);
+                }
+
                 return;
             }
 
@@ -272,14 +277,27 @@ internal sealed partial class StreamHub
         }
     }
 
+    /// <summary>
+    /// A diff stream nobody listens to still advances like Binance's, which runs whether anyone listens or not: a new
+    /// subscriber's first event chains (pu) to the update before it and starts (U) right after it, so a snapshot taken
+    /// after subscribing always satisfies the futures rule U &lt;= lastUpdateId &lt;= u or pu == lastUpdateId (ccxt's
+    /// watchOrderBook enforces exactly that), and the prices the best levels leave in between are zeroed in that event.
+    /// </summary>
+    private static void Idle(MarketSymbol symbol, DiffStream d)
+    {
+        d.Bids.Clear();
+        d.Asks.Clear();
+        d.FirstPending = -1;
+        d.LowBid = symbol.BestBid;
+        d.HighAsk = symbol.BestAsk;
+        d.PreviousFinal = symbol.UpdateId;
+    }
+
     private void PublishDiff(MarketSymbol symbol, DiffStream d, long timeMs)
     {
         if (!_subscriptions.ContainsKey(d.Name))
         {
-            d.Bids.Clear();
-            d.Asks.Clear();
-            d.FirstPending = -1;
-            d.LowBid = d.HighAsk = 0;
+            Idle(symbol, d);
             return;
         }
 
@@ -287,7 +305,7 @@ internal sealed partial class StreamHub
         var bestAsk = symbol.BestAsk;
         if (d.FirstPending < 0)
         {
-            d.FirstPending = symbol.UpdateId;
+            d.FirstPending = d.PreviousFinal + 1;
         }
 
         // every price the best levels swept over since the last event may have changed side
