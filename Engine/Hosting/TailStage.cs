@@ -12,7 +12,7 @@ namespace Engine.Hosting;
 /// </summary>
 public sealed class TailCounters
 {
-    private const int Kinds = (int)MarketEventKind.Command + 1;
+    private const int Kinds = MarketEventKinds.Count;
     private readonly long[] _counts;
 
     public TailCounters(int symbolCapacity)

@@ -15,6 +15,16 @@ public enum MarketEventKind : byte
 
     /// <summary>The account's wallet balance and equity changed (<see cref="MarketEvent.Account"/>).</summary>
     Account,
+
+    /// <summary>The venue's mark price, index price and funding rate (<see cref="MarketEvent.MarkPrice"/>).</summary>
+    MarkPrice,
+}
+
+/// <summary>Facts about <see cref="MarketEventKind"/> that tables sized by kind need.</summary>
+public static class MarketEventKinds
+{
+    /// <summary>How many kinds there are (<see cref="MarketEventKind.None"/> included): one past the highest value.</summary>
+    public const int Count = (int)MarketEventKind.MarkPrice + 1;
 }
 
 /// <summary>
@@ -82,6 +92,9 @@ public struct MarketEvent
 
     [FieldOffset(PayloadOffset)]
     public AccountData Account;
+
+    [FieldOffset(PayloadOffset)]
+    public MarkPriceData MarkPrice;
 
     /// <summary>The brain's order intents for this event, first <see cref="IntentCount"/> valid, in execution order.</summary>
     [FieldOffset(DecisionOffset)]
@@ -174,6 +187,24 @@ public struct CandleData
     public int TradeCount;
     public ushort IntervalMinutes;
     public bool IsClosed;
+
+    /// <summary>The candle was fetched from REST to fill a gap in the stream, not received live.</summary>
+    public bool IsBackfilled;
+}
+
+/// <summary>The mark price, index price and funding (Binance markPriceUpdate).</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 8)]
+public struct MarkPriceData
+{
+    /// <summary>The price unrealized PnL and liquidation are computed on.</summary>
+    public Price MarkPrice;
+    public Price IndexPrice;
+    /// <summary>Estimated settle price (only useful in the last hour before funding).</summary>
+    public Price EstimatedSettlePrice;
+    /// <summary>The current funding rate as a fixed-point mantissa (scale 1e8, like prices): 0.0001 is 10000.</summary>
+    public long FundingRate;
+    /// <summary>When the next funding happens, milliseconds since the Unix epoch.</summary>
+    public long NextFundingTimeMs;
 }
 
 /// <summary>The life-cycle state of an order, as the venue reports it.</summary>

@@ -20,6 +20,8 @@ public sealed class BrainStageTests
         Assert.Equal(64, Unsafe.SizeOf<IntentPair>());
         Assert.True(Unsafe.SizeOf<OrderUpdateData>() <= 64);
         Assert.True(Unsafe.SizeOf<AccountData>() <= 64);
+        Assert.True(Unsafe.SizeOf<MarkPriceData>() <= 64);
+        Assert.True(Unsafe.SizeOf<CandleData>() <= 64);
 
         var e = default(MarketEvent);
         Assert.Equal(1, Offset(ref e, ref e.IntentCount));
