@@ -18,13 +18,19 @@ public enum MarketEventKind : byte
 
     /// <summary>The venue's mark price, index price and funding rate (<see cref="MarketEvent.MarkPrice"/>).</summary>
     MarkPrice,
+
+    /// <summary>
+    /// A symbol's position as a whole replaces what the stages hold (<see cref="MarketEvent.Position"/>): the state
+    /// rebuilt from the journal at start, or a correction by reconciliation. Not a fill.
+    /// </summary>
+    Position,
 }
 
 /// <summary>Facts about <see cref="MarketEventKind"/> that tables sized by kind need.</summary>
 public static class MarketEventKinds
 {
     /// <summary>How many kinds there are (<see cref="MarketEventKind.None"/> included): one past the highest value.</summary>
-    public const int Count = (int)MarketEventKind.MarkPrice + 1;
+    public const int Count = (int)MarketEventKind.Position + 1;
 }
 
 /// <summary>
@@ -95,6 +101,9 @@ public struct MarketEvent
 
     [FieldOffset(PayloadOffset)]
     public MarkPriceData MarkPrice;
+
+    [FieldOffset(PayloadOffset)]
+    public PositionData Position;
 
     /// <summary>The brain's order intents for this event, first <see cref="IntentCount"/> valid, in execution order.</summary>
     [FieldOffset(DecisionOffset)]
@@ -190,6 +199,33 @@ public struct CandleData
 
     /// <summary>The candle was fetched from REST to fill a gap in the stream, not received live.</summary>
     public bool IsBackfilled;
+}
+
+/// <summary>Where a <see cref="MarketEventKind.Position"/> event's position comes from.</summary>
+public enum PositionSource : byte
+{
+    None = 0,
+
+    /// <summary>Rebuilt from the write-ahead journal at start.</summary>
+    Journal,
+
+    /// <summary>The exchange's position (positionRisk) replacing a local one that differed.</summary>
+    Reconciliation,
+}
+
+/// <summary>A symbol's whole position: signed size (positive long, negative short, zero flat) and entry price.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 8)]
+public struct PositionData
+{
+    /// <summary>Signed position size on the symbol's step grid: positive long, negative short.</summary>
+    public Quantity Amount;
+    /// <summary>Average entry price (zero when flat).</summary>
+    public Price EntryPrice;
+    /// <summary>Realized PnL carried with the position, in the margin asset (zero when unknown).</summary>
+    public Notional RealizedPnl;
+    /// <summary>Pairs the event with the reconciliation run (or 0) that produced it.</summary>
+    public long CorrelationId;
+    public PositionSource Source;
 }
 
 /// <summary>The mark price, index price and funding (Binance markPriceUpdate).</summary>

@@ -22,6 +22,7 @@ public sealed class BrainStageTests
         Assert.True(Unsafe.SizeOf<AccountData>() <= 64);
         Assert.True(Unsafe.SizeOf<MarkPriceData>() <= 64);
         Assert.True(Unsafe.SizeOf<CandleData>() <= 64);
+        Assert.True(Unsafe.SizeOf<PositionData>() <= 64);
 
         var e = default(MarketEvent);
         Assert.Equal(1, Offset(ref e, ref e.IntentCount));

@@ -13,6 +13,7 @@ public sealed class PipelineMetrics(PipelineService service, RingPipeline pipeli
         (MarketEventKind.Trade, "trade"), (MarketEventKind.Quote, "quote"), (MarketEventKind.Candle, "candle"),
         (MarketEventKind.OrderUpdate, "order_update"), (MarketEventKind.Command, "command"),
         (MarketEventKind.Account, "account"), (MarketEventKind.MarkPrice, "mark_price"),
+        (MarketEventKind.Position, "position"),
     ];
 
     private readonly long[] _buckets = new long[LatencyHistogram.BucketCount];
