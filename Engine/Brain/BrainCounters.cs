@@ -43,6 +43,8 @@ public enum BrainCounter
     UnknownSymbols,
     /// <summary>Order updates the brain could not use (no side on a fill).</summary>
     InvalidOrderUpdates,
+    /// <summary>Position events (journal rebuild, reconciliation) that changed the position the brain held.</summary>
+    PositionsReplaced,
 }
 
 /// <summary>

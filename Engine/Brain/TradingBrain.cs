@@ -107,6 +107,9 @@ public sealed class TradingBrain
             case MarketEventKind.OrderUpdate:
                 OnOrderUpdate(ref data);
                 break;
+            case MarketEventKind.Position:
+                OnPosition(ref data);
+                break;
             case MarketEventKind.Account:
                 _equity = data.Account.Equity;
                 Counters.PublishEquity(_equity);
@@ -500,6 +503,47 @@ public sealed class TradingBrain
         Track(state);
     }
 
+    /// <summary>
+    /// Takes a whole position from the journal (at start) or the venue (reconciliation) in place of the one built from
+    /// fills. Flags of orders in flight stay: those orders still end with an update of their own. A position the brain
+    /// did not open has no stop distance (it was never decided here), so it has no stop; it scores 0 — the weakest, the
+    /// first to make room — and exits on a reversal signal, the minimum hold counted from now.
+    /// </summary>
+    private void OnPosition(ref MarketEvent data)
+    {
+        var state = Known(ref data);
+        if (state is null)
+        {
+            return;
+        }
+
+        ref readonly var position = ref data.Position;
+        var before = state.Position;
+        var after = position.Amount.Mantissa;
+        if (before == after && (after == 0 || state.EntryCost == position.EntryPrice.Multiply(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven)))
+        {
+            return;
+        }
+
+        Counters.Increment(BrainCounter.PositionsReplaced);
+        state.Position = after;
+        state.EntryCost = after == 0 ? Notional.Zero : position.EntryPrice.Multiply(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven);
+        if (after != 0 && Math.Sign(before) != Math.Sign(after))
+        {
+            state.OpenedAtMs = _nowMs;
+            state.Score = 0;
+            state.StopDistance = Price.Zero;
+        }
+
+        PlaceStop(state);
+        if (_flattening && after != 0 && !state.ExitInFlight)
+        {
+            QueueExit(state, IntentReason.Flatten);
+        }
+
+        Track(state);
+    }
+
     private void ApplyFill(SymbolState state, int sign, Quantity quantity, Price price)
     {
         var before = state.Position;
@@ -536,14 +580,23 @@ public sealed class TradingBrain
             return;
         }
 
-        if (!state.StopDistance.IsZero)
+        PlaceStop(state);
+    }
+
+    /// <summary>Puts the stop at the stop distance from the average entry (none without a distance).</summary>
+    private static void PlaceStop(SymbolState state)
+    {
+        state.StopPrice = Price.Zero;
+        if (state.StopDistance.IsZero || state.Position == 0)
         {
-            var entry = state.EntryCost.DivideBy(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven);
-            state.StopPrice = after > 0 ? entry - state.StopDistance : entry + state.StopDistance;
-            if (state.StopPrice.Mantissa <= 0)
-            {
-                state.StopPrice = Price.FromMantissa(1);
-            }
+            return;
+        }
+
+        var entry = state.EntryCost.DivideBy(Quantity.FromMantissa(Math.Abs(state.Position)), RoundingMode.HalfEven);
+        state.StopPrice = state.Position > 0 ? entry - state.StopDistance : entry + state.StopDistance;
+        if (state.StopPrice.Mantissa <= 0)
+        {
+            state.StopPrice = Price.FromMantissa(1);
         }
     }
 

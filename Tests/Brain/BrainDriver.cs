@@ -96,6 +96,16 @@ internal sealed class BrainDriver
         return Send(e);
     }
 
+    public MarketEvent Position(int symbol, Quantity amount, Price entryPrice, long timeMs, PositionSource source = PositionSource.Reconciliation)
+    {
+        var e = default(MarketEvent);
+        e.Begin(MarketEventKind.Position, S(symbol), timeMs, 0);
+        e.Position.Amount = amount;
+        e.Position.EntryPrice = entryPrice;
+        e.Position.Source = source;
+        return Send(e);
+    }
+
     public MarketEvent Update(in OrderIntent intent, OrderStatus status, long timeMs, bool fill)
     {
         var e = default(MarketEvent);

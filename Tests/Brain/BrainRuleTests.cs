@@ -260,6 +260,36 @@ public sealed class BrainRuleTests
     }
 
     [Fact]
+    public void A_position_event_replaces_the_position_built_from_fills_and_takes_or_frees_a_slot()
+    {
+        var d = new BrainDriver(TestOptions(), 4);
+        var entries = Enter3(d);
+        foreach (var entry in entries)
+        {
+            d.Fill(entry, CloseTime(Warmup) + 1);
+        }
+
+        var t = CloseTime(Warmup) + 100;
+
+        // Reconciliation: the venue says symbol 1 is flat (closed behind the engine's back) and symbol 4 is short.
+        d.Position(1, Quantity.Zero, Price.Zero, t);
+        d.Position(4, -entries[0].Quantity, Px(150), t + 1, PositionSource.Journal);
+        Assert.Equal(Quantity.Zero, d.Brain.PositionOf(S(1)));
+        Assert.Equal(-entries[0].Quantity, d.Brain.PositionOf(S(4)));
+        Assert.Equal(2, d.Brain.Counters[BrainCounter.PositionsReplaced]);
+
+        // The same position again changes nothing.
+        d.Position(4, -entries[0].Quantity, Px(150), t + 2);
+        Assert.Equal(2, d.Brain.Counters[BrainCounter.PositionsReplaced]);
+
+        // Flatten closes the adopted short too: a reduce-only buy for its whole size.
+        var exits = Intents(d.Command(CommandKind.Flatten, t + 3)).Concat(Intents(d.Trade(2, t + 4, TrendCandle(Warmup).Close))).ToList();
+        Assert.Equal([2, 3, 4], exits.Select(i => (int)i.Symbol.Value).Order());
+        var short4 = Assert.Single(exits, i => i.Symbol == S(4));
+        Assert.Equal((Side.Buy, true, entries[0].Quantity), (short4.Side, short4.ReduceOnly, short4.Quantity));
+    }
+
+    [Fact]
     public void Equity_from_account_events_sizes_the_next_entry()
     {
         var small = new BrainDriver(TestOptions(), 1);
