@@ -1,0 +1,85 @@
+using Engine.Exchange;
+using Engine.Exchange.Rest;
+using Simulator;
+
+namespace Engine.Hosting;
+
+/// <summary>
+/// Where this run's venue is: the REST root, the WebSocket root (market and user streams), the credentials, and for
+/// <see cref="EngineMode.Sim"/> the embedded simulator that serves them. Decided before the host is built, because the
+/// venue's exchange rules and symbols decide how the ring and the brain are made.
+/// </summary>
+public sealed class VenueSession : IAsyncDisposable
+{
+    /// <summary>Binance USDⓈ-M production market and user streams.</summary>
+    public static readonly Uri LiveStreams = new("wss://fstream.binance.com/");
+
+    /// <summary>Binance USDⓈ-M testnet streams.</summary>
+    public static readonly Uri TestnetStreams = new("wss://fstream.binancefuture.com/");
+
+    private VenueSession(EngineMode mode, Uri? rest, Uri? streams, ApiCredentials? credentials, SimulatorHost? simulator, string description)
+    {
+        Mode = mode;
+        RestBaseAddress = rest;
+        StreamBaseAddress = streams;
+        Credentials = credentials;
+        Simulator = simulator;
+        Description = description;
+    }
+
+    public EngineMode Mode { get; }
+
+    /// <summary>The REST root (null when the mode has no venue: synthetic, replay).</summary>
+    public Uri? RestBaseAddress { get; }
+
+    /// <summary>The WebSocket root for market and user-data streams (null when the mode has no venue).</summary>
+    public Uri? StreamBaseAddress { get; }
+
+    /// <summary>The keys orders are signed with; null when orders stay local (paper, replay, synthetic).</summary>
+    public ApiCredentials? Credentials { get; }
+
+    /// <summary>True when orders go to a venue (sim, live); false when execution is on paper from the start.</summary>
+    public bool SendsOrders => Credentials is not null;
+
+    /// <summary>The embedded simulator in sim mode; null otherwise.</summary>
+    public SimulatorHost? Simulator { get; }
+
+    /// <summary>One line for the start-up log: which venue, where.</summary>
+    public string Description { get; }
+
+    /// <summary>
+    /// Opens the venue for <paramref name="launch"/>: in sim mode starts the embedded simulator on an ephemeral loopback
+    /// port with <paramref name="simulator"/>'s settings; otherwise names Binance's endpoints.
+    /// </summary>
+    public static async Task<VenueSession> OpenAsync(LaunchSettings launch, SimulatorOptions simulator, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        ArgumentNullException.ThrowIfNull(simulator);
+        switch (launch.Mode)
+        {
+            case EngineMode.Sim:
+                var host = await SimulatorHost.StartAsync(simulator, cancellationToken).ConfigureAwait(false);
+                return new VenueSession(
+                    EngineMode.Sim, host.RestBaseUri, host.WebSocketBaseUri, new ApiCredentials(host.ApiKey, host.ApiSecret), host,
+                    $"embedded simulator on {host.RestBaseUri} ({simulator.Symbols} symbols, speed ×{simulator.Speed:0.###}, seed {simulator.Seed})");
+            case EngineMode.Live:
+                var rest = new Uri(launch.Testnet ? BinanceRestOptions.TestnetBaseAddress : BinanceRestOptions.LiveBaseAddress);
+                var streams = launch.Testnet ? TestnetStreams : LiveStreams;
+                return new VenueSession(EngineMode.Live, rest, streams, launch.Credentials, null, $"Binance USDⓈ-M{(launch.Testnet ? " testnet" : "")} at {rest} and {streams}");
+            case EngineMode.Paper:
+                return new VenueSession(EngineMode.Paper, new Uri(BinanceRestOptions.LiveBaseAddress), LiveStreams, null, null, $"Binance USDⓈ-M public data at {BinanceRestOptions.LiveBaseAddress}, orders on paper");
+            default:
+                return new VenueSession(launch.Mode, null, null, null, null, launch.Mode == EngineMode.Replay ? $"replay of {launch.ReplayFile}, orders on paper" : "synthetic market, no orders");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Simulator is not null)
+        {
+            await Simulator.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public override string ToString() => Description;
+}
