@@ -64,7 +64,21 @@ public sealed class BrainCounters
     private int _paused;
     private int _flattening;
 
-    public BrainCounters(int maxSymbols) => _cooldownUntilMs = new long[maxSymbols + 1];
+    // Entry signals per symbol and side: index symbol * 2 + (sell ? 1 : 0).
+    private readonly long[] _signals;
+
+    public BrainCounters(int maxSymbols)
+    {
+        _cooldownUntilMs = new long[maxSymbols + 1];
+        _signals = new long[(maxSymbols + 1) * 2];
+    }
+
+    /// <summary>Symbol ids the per-symbol counters cover (1..this).</summary>
+    public int MaxSymbols => _cooldownUntilMs.Length - 1;
+
+    /// <summary>Entry signals on <paramref name="symbol"/> for <paramref name="side"/> so far (refused ones included).</summary>
+    public long Signals(SymbolId symbol, Side side) =>
+        symbol.Value < _cooldownUntilMs.Length ? Volatile.Read(ref _signals[SignalIndex(symbol, side)]) : 0;
 
     /// <summary>The current value of one counter.</summary>
     public long this[BrainCounter counter] => Volatile.Read(ref _values[Index(counter)]);
@@ -106,6 +120,12 @@ public sealed class BrainCounters
         Volatile.Write(ref slot, slot - 1);
     }
 
+    internal void CountSignal(SymbolId symbol, Side side)
+    {
+        ref var slot = ref _signals[SignalIndex(symbol, side)];
+        Volatile.Write(ref slot, slot + 1);
+    }
+
     internal void PublishEquity(Notional equity) => Volatile.Write(ref _equityMantissa, equity.Mantissa);
 
     internal void PublishMode(bool paused, bool flattening)
@@ -117,4 +137,6 @@ public sealed class BrainCounters
     internal void PublishCooldown(SymbolId symbol, long untilMs) => Volatile.Write(ref _cooldownUntilMs[symbol.Value], untilMs);
 
     private static int Index(BrainCounter counter) => ((int)counter + 1) * Stride;
+
+    private static int SignalIndex(SymbolId symbol, Side side) => (symbol.Value * 2) + (side == Side.Sell ? 1 : 0);
 }

@@ -290,6 +290,7 @@ public sealed class TradingBrain
         }
 
         Counters.Increment(BrainCounter.EntrySignals);
+        Counters.CountSignal(state.Id, reading.Direction > 0 ? Side.Buy : Side.Sell);
         if (_paused)
         {
             Refuse(ref data, BrainCounter.RefusedPaused);
