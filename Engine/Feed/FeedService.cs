@@ -30,8 +30,8 @@ public readonly record struct FeedConnectionState(
 /// Composition: symbols (discovered and registered by the caller, see <c>SymbolDiscovery</c>) → <see cref="StreamPlanner"/>
 /// (connections under the stream limit, /market and /public routes) → one <c>StreamSession</c> per connection
 /// (reconnects, watchdog, make-before-break, duplicates, continuity and hold) → <c>StreamFrameParser</c> → ring.
-/// The venue's time (for candle health and the first expected minute) is <paramref name="venueNowMs"/>, by default
-/// the REST client's synchronized clock.
+/// The venue's time (for candle health and the first expected minute) comes from the constructor's <c>venueNowMs</c>,
+/// by default the REST client's synchronized clock.
 /// </remarks>
 public sealed class FeedService : IAsyncDisposable
 {
@@ -47,6 +47,7 @@ public sealed class FeedService : IAsyncDisposable
     private StreamSession[] _sessions = [];
     private Task[] _running = [];
     private Task _monitor = Task.CompletedTask;
+    private CandleBackfiller? _backfiller;
     private int _state; // 0 new, 1 running, 2 stopped
 
     public FeedService(
@@ -125,19 +126,20 @@ public sealed class FeedService : IAsyncDisposable
 
         Plan = StreamPlanner.Plan(_table, symbols, _options.Streams, _options.MaxStreamsPerConnection);
         var firstMinute = CandleContinuity.MinuteOf(_venueNowMs()) - ((long)_options.WarmupMinutes * CandleContinuity.MinuteMs);
-        var backfiller = new CandleBackfiller(_rest, _options, _loggers.CreateLogger<CandleBackfiller>());
+        var backfiller = _backfiller = new CandleBackfiller(_rest, _options, _loggers.CreateLogger<CandleBackfiller>());
         var sessionLogger = _loggers.CreateLogger<StreamSession>();
         var parserLogger = _loggers.CreateLogger<StreamFrameParser>();
         var sessions = new StreamSession[Plan.Count];
         for (var i = 0; i < sessions.Length; i++)
         {
             var plan = Plan[i];
-            var counters = new FrameCounters();
+            // One parser (and its single-writer counters) per connection; the session counts outcomes across connections.
             sessions[i] = new StreamSession(plan, _options, _ring, _table, Candles, backfiller,
-                () => new StreamFrameParser(_table, counters, parserLogger), _stop, firstMinute, sessionLogger);
+                () => new StreamFrameParser(_table, new FrameCounters(), parserLogger), _stop, firstMinute, sessionLogger);
         }
 
-        FeedLog.Starting(_logger, symbols.Count, sessions.Length, Plan.Sum(p => p.Streams.Count), _options.MaxStreamsPerConnection);
+        var streamCount = Plan.Sum(p => p.Streams.Count);
+        FeedLog.Starting(_logger, symbols.Count, sessions.Length, streamCount, _options.MaxStreamsPerConnection);
         lock (_gate)
         {
             Volatile.Write(ref _sessions, sessions);
@@ -189,13 +191,18 @@ public sealed class FeedService : IAsyncDisposable
             // the loops end by cancellation; that is the normal way
         }
 
-        FeedLog.Stopped(_logger, sessions.Sum(s => s.Counters.Published),
-            sessions.Sum(s => Enum.GetValues<ReconnectReason>().Sum(r => s.Counters.Reconnects(r))), Candles.TotalCandlesBackfilled);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var published = sessions.Sum(s => s.Counters.Published);
+            var reconnects = sessions.Sum(s => Enum.GetValues<ReconnectReason>().Sum(r => s.Counters.Reconnects(r)));
+            FeedLog.Stopped(_logger, published, reconnects, Candles.TotalCandlesBackfilled);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        _backfiller?.Dispose();
         _stop.Dispose();
     }
 

@@ -94,7 +94,12 @@ public sealed class SymbolDiscovery(BinanceRestClient rest, FeedOptions options,
         }
 
         var eligible = info.Value!.Symbols.Count(s => s.IsTradingUsdtPerpetual);
-        FeedLog.Discovered(logger, eligible, ranked.Count, string.Join(", ", ranked.Take(5).Select(s => s.Symbol)));
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var top = string.Join(", ", ranked.Take(5).Select(s => s.Symbol));
+            FeedLog.Discovered(logger, eligible, ranked.Count, top);
+        }
+
         return new DiscoveredSymbols(
             [.. ranked.Select(s => s.Symbol)],
             [.. ranked.Select(s => (SymbolRules?)s.Rules)],
@@ -141,7 +146,11 @@ public sealed class SymbolDiscovery(BinanceRestClient rest, FeedOptions options,
     private DiscoveredSymbols Fallback(string error)
     {
         var names = options.FallbackSymbols.Distinct(StringComparer.Ordinal).Take(options.MaxSymbols).ToArray();
-        FeedLog.DiscoveryFallback(logger, error, names.Length, string.Join(", ", names));
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            FeedLog.DiscoveryFallback(logger, error, names.Length, string.Join(", ", names));
+        }
+
         return new DiscoveredSymbols(names, new SymbolRules?[names.Length], fromFallback: true, failure: error);
     }
 }

@@ -8,7 +8,7 @@ namespace Engine.Feed.Gaps;
 /// Fetches missing closed 1-minute klines from REST (<c>GET /fapi/v1/klines</c>), a few symbols at a time, with
 /// retries and back-off. Runs on I/O threads; never on the thread that publishes.
 /// </summary>
-public sealed class CandleBackfiller
+public sealed class CandleBackfiller : IDisposable
 {
     private const int MaxPerRequest = 1500;
 
@@ -81,4 +81,6 @@ public sealed class CandleBackfiller
 
         return result;
     }
+
+    public void Dispose() => _concurrency.Dispose();
 }

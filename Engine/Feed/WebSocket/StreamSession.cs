@@ -190,7 +190,8 @@ internal sealed class StreamSession
             var last = Volatile.Read(ref slot.LastMessage);
             if (last != 0 && now - Math.Max(last, since) > _staleTicks)
             {
-                FeedLog.Stale(_logger, Plan.Name, slot.Name, Stopwatch.GetElapsedTime(Math.Max(last, since), now), _options.StaleTimeout);
+                var silent = Stopwatch.GetElapsedTime(Math.Max(last, since), now);
+                FeedLog.Stale(_logger, Plan.Name, slot.Name, silent, _options.StaleTimeout);
                 connection.Abort(ReconnectReason.Stale);
                 return;
             }
@@ -215,7 +216,8 @@ internal sealed class StreamSession
         if (now - since > _maxAgeTicks && !_replacing)
         {
             _replacing = true;
-            FeedLog.Replacing(_logger, Plan.Name, Stopwatch.GetElapsedTime(since, now));
+            var age = Stopwatch.GetElapsedTime(since, now);
+            FeedLog.Replacing(_logger, Plan.Name, age);
             _replace.TrySetResult();
         }
     }
@@ -555,8 +557,13 @@ internal sealed class StreamSession
         }
 
         _board.BackfillRunning(slot.Id, true);
-        FeedLog.GapDetected(_logger, slot.Name, DateTimeOffset.FromUnixTimeMilliseconds(from), DateTimeOffset.FromUnixTimeMilliseconds(to),
-            ((to - from) / CandleContinuity.MinuteMs) + 1);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var fromTime = DateTimeOffset.FromUnixTimeMilliseconds(from);
+            var toTime = DateTimeOffset.FromUnixTimeMilliseconds(to);
+            FeedLog.GapDetected(_logger, slot.Name, fromTime, toTime, ((to - from) / CandleContinuity.MinuteMs) + 1);
+        }
+
         _backfills.RemoveAll(static t => t.IsCompleted);
         _backfills.Add(BackfillAsync(slot, from, to));
     }
@@ -640,8 +647,13 @@ internal sealed class StreamSession
             return;
         }
 
-        FeedLog.GaveUp(_logger, slot.Name, DateTimeOffset.FromUnixTimeMilliseconds(from), DateTimeOffset.FromUnixTimeMilliseconds(to),
-            ((to - from) / CandleContinuity.MinuteMs) + 1);
+        if (_logger.IsEnabled(LogLevel.Warning))
+        {
+            var fromTime = DateTimeOffset.FromUnixTimeMilliseconds(from);
+            var toTime = DateTimeOffset.FromUnixTimeMilliseconds(to);
+            FeedLog.GaveUp(_logger, slot.Name, fromTime, toTime, ((to - from) / CandleContinuity.MinuteMs) + 1);
+        }
+
         _board.GaveUp(slot.Id, from, to);
         slot.Candles.AdvanceTo(to);
         _board.Closed(slot.Id, slot.Candles.LastClosedOpenMs);
