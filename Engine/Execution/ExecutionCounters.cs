@@ -1,0 +1,87 @@
+namespace Engine.Execution;
+
+/// <summary>What execution has done, written by the I/O loop (single writer), read from any thread.</summary>
+public sealed class ExecutionCounters
+{
+    private long _sent;
+    private long _acknowledged;
+    private long _fills;
+    private long _rejected;
+    private long _unknownOutcomes;
+    private long _queries;
+    private long _resends;
+    private long _retries;
+    private long _paperFills;
+    private long _switchesToPaper;
+    private long _consecutiveFailures;
+    private long _foreignEvents;
+    private int _mode;
+
+    public long Sent => Volatile.Read(ref _sent);
+
+    public long Acknowledged => Volatile.Read(ref _acknowledged);
+
+    /// <summary>Fill deltas published (live and paper).</summary>
+    public long Fills => Volatile.Read(ref _fills);
+
+    /// <summary>Orders that ended Rejected (venue rejections and local failures).</summary>
+    public long Rejected => Volatile.Read(ref _rejected);
+
+    public long UnknownOutcomes => Volatile.Read(ref _unknownOutcomes);
+
+    public long Queries => Volatile.Read(ref _queries);
+
+    /// <summary>Orders sent again because the venue answered -2013 to the query.</summary>
+    public long Resends => Volatile.Read(ref _resends);
+
+    /// <summary>Sends repeated after a retry-safe failure.</summary>
+    public long Retries => Volatile.Read(ref _retries);
+
+    public long PaperFills => Volatile.Read(ref _paperFills);
+
+    public long SwitchesToPaper => Volatile.Read(ref _switchesToPaper);
+
+    public long ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    /// <summary>User-data order events for orders this engine did not place (not published).</summary>
+    public long ForeignEvents => Volatile.Read(ref _foreignEvents);
+
+    public VenueMode Mode => (VenueMode)Volatile.Read(ref _mode);
+
+    internal void CountSent() => Volatile.Write(ref _sent, _sent + 1);
+
+    internal void CountAcknowledged() => Volatile.Write(ref _acknowledged, _acknowledged + 1);
+
+    internal void CountFill() => Volatile.Write(ref _fills, _fills + 1);
+
+    internal void CountRejected() => Volatile.Write(ref _rejected, _rejected + 1);
+
+    internal void CountUnknown() => Volatile.Write(ref _unknownOutcomes, _unknownOutcomes + 1);
+
+    internal void CountQuery() => Volatile.Write(ref _queries, _queries + 1);
+
+    internal void CountResend() => Volatile.Write(ref _resends, _resends + 1);
+
+    internal void CountRetry() => Volatile.Write(ref _retries, _retries + 1);
+
+    internal void CountPaperFill() => Volatile.Write(ref _paperFills, _paperFills + 1);
+
+    internal void CountSwitchToPaper() => Volatile.Write(ref _switchesToPaper, _switchesToPaper + 1);
+
+    internal void CountForeign() => Volatile.Write(ref _foreignEvents, _foreignEvents + 1);
+
+    internal long Failure()
+    {
+        Volatile.Write(ref _consecutiveFailures, _consecutiveFailures + 1);
+        return _consecutiveFailures;
+    }
+
+    internal void Success() => Volatile.Write(ref _consecutiveFailures, 0);
+
+    internal void SetMode(VenueMode mode) => Volatile.Write(ref _mode, (int)mode);
+}
+
+/// <summary>An order as the control plane and the reconciler see it (a copy).</summary>
+public sealed record OpenOrderSnapshot(
+    long ClientOrderId, string Symbol, Engine.Model.Side Side, Engine.Model.OrderKind Kind, Engine.Model.Price Price, Engine.Model.Quantity Quantity,
+    Engine.Model.Quantity Filled, Engine.Model.OrderStatus Status, long OrderId, bool ReduceOnly, bool Paper);

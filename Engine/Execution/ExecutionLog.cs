@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Execution;
+
+internal static partial class ExecutionLog
+{
+    [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "Execution ready: run {RunId}, mode {Mode}, journal {Directory} (fsync {Fsync}), {OpenOrders} open orders and {Positions} positions recovered, {Records} journal records")]
+    public static partial void Ready(ILogger logger, long runId, VenueMode mode, string directory, string fsync, int openOrders, int positions, long records);
+
+    [LoggerMessage(EventId = 801, Level = LogLevel.Warning, Message = "Journal: torn last record ignored and cut ({Bytes} bytes): {Reason}")]
+    public static partial void JournalTorn(ILogger logger, long bytes, string reason);
+
+    [LoggerMessage(EventId = 802, Level = LogLevel.Warning, Message = "Order {ClientOrderId} {Symbol} rejected by the venue: code {Code}, {VenueMessage}")]
+    public static partial void OrderRejected(ILogger logger, string clientOrderId, string symbol, int code, string venueMessage);
+
+    [LoggerMessage(EventId = 803, Level = LogLevel.Warning, Message = "Order {ClientOrderId} {Symbol} failed: {Reason}")]
+    public static partial void OrderFailed(ILogger logger, string clientOrderId, string symbol, string reason);
+
+    [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "Order {ClientOrderId} {Symbol}: outcome unknown ({Error}); querying it by client order id")]
+    public static partial void UnknownOutcome(ILogger logger, string clientOrderId, string symbol, string error);
+
+    [LoggerMessage(EventId = 805, Level = LogLevel.Warning, Message = "Order {ClientOrderId} {Symbol}: the venue never saw it (-2013 after its recvWindow closed); sending it again ({Resend} of {MaxResends})")]
+    public static partial void Resending(ILogger logger, string clientOrderId, string symbol, int resend, int maxResends);
+
+    [LoggerMessage(EventId = 806, Level = LogLevel.Information, Message = "Order {ClientOrderId} {Symbol}: retry-safe failure ({Error}); sending again in {DelayMs} ms")]
+    public static partial void Retrying(ILogger logger, string clientOrderId, string symbol, string error, long delayMs);
+
+    [LoggerMessage(EventId = 807, Level = LogLevel.Critical, Message = "Venue switch: {From} -> {To}: {Reason}. Positions and orders known so far are kept")]
+    public static partial void VenueSwitched(ILogger logger, VenueMode from, VenueMode to, string reason);
+
+    [LoggerMessage(EventId = 808, Level = LogLevel.Warning, Message = "SetMode {Mode} refused: {Reason}")]
+    public static partial void ModeRefused(ILogger logger, long mode, string reason);
+
+    [LoggerMessage(EventId = 809, Level = LogLevel.Information, Message = "Flatten: cancelling all open orders on {Symbol}: {Outcome}")]
+    public static partial void CancelAll(ILogger logger, string symbol, string outcome);
+
+    [LoggerMessage(EventId = 810, Level = LogLevel.Debug, Message = "Order event for an order this engine does not know (client order id {ClientOrderId}); not published")]
+    public static partial void ForeignOrder(ILogger logger, long clientOrderId);
+
+    [LoggerMessage(EventId = 811, Level = LogLevel.Information, Message = "Recovery: querying {Count} open orders ({Why})")]
+    public static partial void Recovering(ILogger logger, int count, string why);
+
+    [LoggerMessage(EventId = 812, Level = LogLevel.Warning, Message = "Order {ClientOrderId} {Symbol}: acknowledged before but the venue no longer knows it (-2013); taken as canceled")]
+    public static partial void Forgotten(ILogger logger, string clientOrderId, string symbol);
+
+    [LoggerMessage(EventId = 813, Level = LogLevel.Warning, Message = "Journal position for {Symbol} not published: the symbol is not traded in this run")]
+    public static partial void PositionSymbolUnknown(ILogger logger, string symbol);
+
+    [LoggerMessage(EventId = 814, Level = LogLevel.Error, Message = "Execution I/O loop failed; execution stopped")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 815, Level = LogLevel.Information, Message = "Journal compacted into segment {Segment}: {OpenOrders} open orders, {Positions} positions")]
+    public static partial void Compacted(ILogger logger, long segment, int openOrders, int positions);
+
+    [LoggerMessage(EventId = 816, Level = LogLevel.Critical, Message = "Injected crash at {Point} (Execution:CrashAfter): exiting with {Code}")]
+    public static partial void InjectedCrash(ILogger logger, CrashPoint point, int code);
+}

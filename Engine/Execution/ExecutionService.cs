@@ -1,0 +1,1133 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Engine.Exchange;
+using Engine.Exchange.Rest;
+using Engine.Exchange.Signing;
+using Engine.Model;
+using Engine.Native;
+using Engine.State.Journal;
+using Engine.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Engine.Execution;
+
+/// <summary>
+/// Execution's I/O side: one dedicated thread (the I/O loop) that owns the order ledger, the journal and the paper
+/// venue. It takes signed orders from the stage's queue, journals each intent before its request leaves, sends over
+/// the REST client's HTTP/1.1 keep-alive connections, and funnels every statement about an order — REST answers,
+/// order queries, user-data events (<see cref="OnOrderUpdate"/>, from the user-stream thread through a queue), paper
+/// fills — through <see cref="OrderLedger"/> into normalized ring events. Unknown outcomes are queried by client
+/// order id and resent only when the venue answers -2013 after the request's recvWindow has closed.
+/// </summary>
+public sealed class ExecutionService : IDisposable
+{
+    private const int ControlModePaper = 3;
+    private const int ControlModeLive = 4;
+    private static readonly TimeSpan s_idleWait = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan s_paperPoll = TimeSpan.FromMilliseconds(5);
+
+    private readonly ExecutionOptions _options;
+    private readonly JournalOptions _journalOptions;
+    private readonly BinanceRestClient? _client;
+    private readonly HmacSha256Signer? _ioSigner;
+    private readonly HmacSha256Signer _stageSigner;
+    private readonly SymbolTable _symbols;
+    private readonly SymbolRules[] _rules;
+    private readonly IExecutionOutput _output;
+    private readonly ILogger _logger;
+    private readonly OrderQueue _orders;
+    private readonly OrderQueue _rejects;
+    private readonly LoopSignal _signal = new();
+    private readonly QuoteBook _quotes;
+    private readonly ConcurrentQueue<Inbound> _inbound = new();
+    private readonly OrderLedger _ledger = new();
+    private readonly PositionFold _positions;
+    private readonly JournalWriter _journal;
+    private readonly JournalState _recovered;
+    private readonly List<(OrderRecord Record, byte[] Bytes, int Length)> _toSend = [];
+    private readonly List<OrderRecord> _resting = [];
+    private readonly byte[] _recordBuffer = new byte[JournalCodec.MaxOrderRecordSize];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly long _takerRate;
+    private readonly long _makerRate;
+    private Thread? _thread;
+    private VenueMode _mode;
+    private Notional _paperWallet;
+    private Notional _lastLiveWallet;
+    private bool _haveLiveWallet;
+    private long _paperOrderIds;
+    private volatile IReadOnlyList<OpenOrderSnapshot> _openSnapshot = [];
+    private bool _snapshotDirty = true;
+
+    /// <param name="options">Execution settings.</param>
+    /// <param name="journalOptions">Journal folder and fsync policy; the journal is replayed here.</param>
+    /// <param name="client">The venue's REST client; null for a paper-only engine (no credentials).</param>
+    /// <param name="credentials">The API key pair the stage and the I/O loop sign with (each its own signer); null for paper only.</param>
+    /// <param name="symbols">This run's symbols (filled before construction).</param>
+    /// <param name="rules">Venue rules indexed by <see cref="SymbolId.Value"/> (precisions for signing).</param>
+    /// <param name="output">Where normalized events go (the ring, through <see cref="RingPublisher"/>).</param>
+    /// <param name="logger">Logger.</param>
+    public ExecutionService(
+        IOptions<ExecutionOptions> options, IOptions<JournalOptions> journalOptions, BinanceRestClient? client, ApiCredentials? credentials,
+        SymbolTable symbols, IReadOnlyList<SymbolRules> rules, IExecutionOutput output, ILogger<ExecutionService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(journalOptions);
+        _options = options.Value;
+        _journalOptions = journalOptions.Value;
+        Check(new ExecutionOptionsValidator().Validate(null, _options), ExecutionOptions.Section);
+        Check(new JournalOptionsValidator().Validate(null, _journalOptions), JournalOptions.Section);
+        _symbols = symbols ?? throw new ArgumentNullException(nameof(symbols));
+        _rules = [.. rules ?? throw new ArgumentNullException(nameof(rules))];
+        _output = output ?? throw new ArgumentNullException(nameof(output));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        if ((client is null) != (credentials is null))
+        {
+            throw new ArgumentException("the REST client and the credentials come together (both null: paper only)", nameof(credentials));
+        }
+
+        _client = client;
+        _mode = client is null ? VenueMode.Paper : _options.InitialMode;
+        Counters.SetMode(_mode);
+
+        // The stage and the I/O loop each sign with their own signer: a signer is not shared between threads.
+        _stageSigner = credentials is null ? HmacSha256Signer.Create("paper-only: requests are never sent"u8) : HmacSha256Signer.Create(credentials);
+        _ioSigner = credentials is null ? null : HmacSha256Signer.Create(credentials);
+        _orders = new OrderQueue(_options.QueueCapacity, _options.RequestBufferBytes);
+        _rejects = new OrderQueue(Math.Max(64, _options.QueueCapacity / 4), 0);
+        _quotes = new QuoteBook(symbols.Capacity);
+        _takerRate = (long)(_options.PaperTakerFee * FixedPoint.One);
+        _makerRate = (long)(_options.PaperMakerFee * FixedPoint.One);
+        _paperWallet = Notional.FromMantissa((long)(_options.PaperInitialWallet * FixedPoint.One));
+
+        // Replay: orders not final and positions; then a fresh segment that starts with their snapshot (compaction at start).
+        _recovered = JournalReader.Replay(_journalOptions.Directory);
+        _positions = _recovered.Positions;
+        RunId = Math.Max(_recovered.LastRunId + 1, (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1_577_836_800) & 0x3FFF_FFFF);
+        foreach (var order in _recovered.OpenOrders.Values)
+        {
+            _symbols.TryGet(Encoding.ASCII.GetBytes(order.Symbol), out var id);
+            var record = _ledger.Add(order, id, paper: order.OrderId < 0);
+            record.Pending = OrderRecord.PendingAction.Query;
+            record.DueAtMs = 0;
+        }
+
+        _journal = new JournalWriter(_journalOptions, _recovered.LastSegment);
+        _journal.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, _recovered.OpenOrders.Values, _positions.All()));
+        _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteRunStarted(_recordBuffer, RunId)));
+        _journal.Commit();
+
+        Gateway = new ExecutionGateway(_orders, _rejects, _signal, _stageSigner, client?.Clock ?? new ServerClock(), symbols, _rules, _quotes,
+            client?.RecvWindowMs ?? 5000, _options.OrderKind, RunId);
+        if (_recovered.TornReason is not null)
+        {
+            ExecutionLog.JournalTorn(_logger, _recovered.TornBytes, _recovered.TornReason);
+        }
+
+        var directory = Path.GetFullPath(_journalOptions.Directory);
+        var fsync = _journalOptions.Fsync.ToString();
+        ExecutionLog.Ready(_logger, RunId, _mode, directory, fsync, _recovered.OpenOrders.Count, _positions.Count, _recovered.Records);
+    }
+
+    /// <summary>The stage's half: pass it to <see cref="ExecutionStage{TNext}"/>.</summary>
+    public ExecutionGateway Gateway { get; }
+
+    /// <summary>This run's id (journaled; the next run's is higher).</summary>
+    public long RunId { get; }
+
+    public ExecutionCounters Counters { get; } = new();
+
+    /// <summary>Where new orders go now.</summary>
+    public VenueMode Mode => Counters.Mode;
+
+    /// <summary>Latency from the publication of the event that caused an order to its bytes being handed to the socket, ns (I/O loop writes).</summary>
+    public LatencyHistogram SentLatency { get; } = new();
+
+    /// <summary>What the journal replay found at construction.</summary>
+    public JournalState Recovered => _recovered;
+
+    /// <summary>The journal's fsync count and records (I/O loop writes; read for metrics).</summary>
+    public JournalWriter Journal => _journal;
+
+    /// <summary>Orders not final, as of the I/O loop's last turn (any thread).</summary>
+    public IReadOnlyList<OpenOrderSnapshot> OpenOrders => _openSnapshot;
+
+    /// <summary>
+    /// Starts the I/O loop: publishes the journal's positions as <see cref="MarketEventKind.Position"/> events
+    /// (source Journal) first, then looks up every order the journal left open, then serves the stage's queue.
+    /// </summary>
+    public void Start()
+    {
+        if (_thread is not null)
+        {
+            throw new InvalidOperationException("execution is already started");
+        }
+
+        foreach (var position in _positions.All())
+        {
+            if (!_symbols.TryGet(Encoding.ASCII.GetBytes(position.Symbol), out var id))
+            {
+                ExecutionLog.PositionSymbolUnknown(_logger, position.Symbol);
+                continue;
+            }
+
+            var evt = default(MarketEvent);
+            evt.Begin(MarketEventKind.Position, id, NowMs(), Stopwatch.GetTimestamp());
+            evt.Position.Amount = position.Amount;
+            evt.Position.EntryPrice = position.EntryPrice;
+            evt.Position.RealizedPnl = position.RealizedPnl;
+            evt.Position.Source = PositionSource.Journal;
+            _output.Publish(in evt);
+        }
+
+        if (_ledger.Count > 0)
+        {
+            ExecutionLog.Recovering(_logger, _ledger.Count, "left open by the previous run");
+        }
+
+        _thread = new Thread(Run) { Name = "execution-io", IsBackground = true };
+        _thread.Start();
+    }
+
+    /// <summary>Stops the loop (pending sends are abandoned as unknown; the journal has their intents) and flushes the journal.</summary>
+    public void Stop(TimeSpan timeout)
+    {
+        _stopping.Cancel();
+        _signal.Wake();
+        if (_output is RingPublisher publisher)
+        {
+            publisher.Close();
+        }
+
+        _thread?.Join(timeout);
+    }
+
+    public void Dispose()
+    {
+        Stop(TimeSpan.FromSeconds(5));
+        _journal.Dispose();
+        _stageSigner.Dispose();
+        _ioSigner?.Dispose();
+        _signal.Dispose();
+        _stopping.Dispose();
+    }
+
+    // ---- user-data stream (IUserDataSink; called on the user-stream thread) ----
+
+    /// <summary>An ORDER_TRADE_UPDATE parsed by the user-data stream: queued for the I/O loop's ledger.</summary>
+    public void OnOrderUpdate(in MarketEvent evt)
+    {
+        _inbound.Enqueue(new Inbound(InboundKind.StreamOrder, evt.OrderUpdate.ClientOrderId, default, evt));
+        _signal.Wake();
+    }
+
+    /// <summary>An ACCOUNT_UPDATE: passed through to the ring (live mode).</summary>
+    public void OnAccountUpdate(in MarketEvent evt)
+    {
+        _inbound.Enqueue(new Inbound(InboundKind.StreamAccount, 0, default, evt));
+        _signal.Wake();
+    }
+
+    /// <summary>The user-data stream dropped: events may be lost until <see cref="OnStreamUp"/>.</summary>
+    public void OnStreamDown() => Interlocked.Increment(ref _streamDowns);
+
+    /// <summary>The stream is up again; after a gap (<paramref name="recovered"/>) every open order is queried.</summary>
+    public void OnStreamUp(bool recovered)
+    {
+        if (recovered)
+        {
+            _inbound.Enqueue(new Inbound(InboundKind.Recover, 0, default, default));
+            _signal.Wake();
+        }
+    }
+
+    private long _streamDowns;
+
+    /// <summary>How often the user-data stream reported itself down.</summary>
+    public long StreamDowns => Interlocked.Read(ref _streamDowns);
+
+    // ---- the loop ----
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                var worked = DrainInbound();
+                worked |= DrainQueue(_rejects);
+                worked |= DrainQueue(_orders);
+                _journal.Commit();
+                SendCommitted();
+                var next = RunTimers();
+                _journal.Tick();
+                if (_journal.RotationDue)
+                {
+                    Compact();
+                }
+
+                if (_snapshotDirty)
+                {
+                    PublishSnapshot();
+                }
+
+                if (!worked)
+                {
+                    var wait = _journal.TimeUntilTick() is { } tick && tick < next ? tick : next;
+                    _signal.Wait(wait, HasWork);
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            ExecutionLog.LoopFailed(_logger, exception);
+            throw;
+        }
+        finally
+        {
+            _journal.Commit();
+        }
+    }
+
+    private bool HasWork() => !_inbound.IsEmpty || _orders.Count > 0 || _rejects.Count > 0 || _stopping.IsCancellationRequested;
+
+    private bool DrainQueue(OrderQueue queue)
+    {
+        var any = false;
+        while (queue.TryPeek(out var index))
+        {
+            any = true;
+            ref var slot = ref queue.Slot(index);
+            switch (slot.Op)
+            {
+                case OrderOp.New:
+                    Accept(ref slot);
+                    break;
+                case OrderOp.Reject:
+                    FailAtStage(ref slot);
+                    break;
+                case OrderOp.CancelAll:
+                    CancelAll();
+                    break;
+                case OrderOp.SetMode:
+                    SetMode(slot.Argument, "operator (SetMode)");
+                    break;
+                default:
+                    break;
+            }
+
+            queue.Release(index);
+        }
+
+        return any;
+    }
+
+    private JournalOrder OrderOf(ref OrderMessage slot) => new()
+    {
+        ClientOrderId = slot.ClientOrderId,
+        Symbol = slot.Symbol.IsNone || slot.Symbol.Value > _symbols.Count ? "UNKNOWN" : _symbols.NameOf(slot.Symbol),
+        Side = slot.Side,
+        Kind = slot.Kind,
+        TimeInForce = slot.TimeInForce,
+        Price = slot.Price,
+        Quantity = slot.Quantity,
+        ReduceOnly = slot.ReduceOnly,
+        SignedTimestampMs = slot.SignedTimestampMs,
+    };
+
+    private void Accept(ref OrderMessage slot)
+    {
+        var paper = _mode == VenueMode.Paper;
+        var order = OrderOf(ref slot);
+        var record = _ledger.Add(order, slot.Symbol, paper);
+        record.PublishedTimestamp = slot.PublishedTimestamp;
+        _snapshotDirty = true;
+        _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
+        if (paper)
+        {
+            // Paper orders carry a negative venue id so a replay knows not to query the exchange for them.
+            order.OrderId = -(++_paperOrderIds);
+            _toSend.Add((record, [], 0));
+            return;
+        }
+
+        var bytes = ArrayPool<byte>.Shared.Rent(slot.Length);
+        slot.Buffer.AsSpan(0, slot.Length).CopyTo(bytes);
+        _toSend.Add((record, bytes, slot.Length));
+    }
+
+    /// <summary>Sends what was journaled: only after <see cref="JournalWriter.Commit"/>, so no request leaves before its intent is in the journal.</summary>
+    private void SendCommitted()
+    {
+        if (_toSend.Count == 0)
+        {
+            return;
+        }
+
+        if (_options.CrashAfter == CrashPoint.JournaledBeforeSend)
+        {
+            Crash(CrashPoint.JournaledBeforeSend);
+        }
+
+        foreach (var (record, bytes, length) in _toSend)
+        {
+            if (record.IsPaper)
+            {
+                ExecutePaper(record);
+            }
+            else
+            {
+                StartSend(record, bytes, length);
+            }
+        }
+
+        _toSend.Clear();
+    }
+
+    private void StartSend(OrderRecord record, byte[] bytes, int length)
+    {
+        record.InFlight = true;
+        record.Sends++;
+        Counters.CountSent();
+        if (record.PublishedTimestamp != 0)
+        {
+            SentLatency.Record(StageStatistics.StopwatchNanoseconds(Stopwatch.GetTimestamp() - record.PublishedTimestamp));
+            record.PublishedTimestamp = 0;
+        }
+
+        _ = SendAsync(record.ClientOrderId, bytes, length);
+    }
+
+    private async Task SendAsync(long clientOrderId, byte[] bytes, int length)
+    {
+        RestResult<OrderResponse> result;
+        try
+        {
+            result = await _client!.SendSignedOrderAsync(OrderCall.New, bytes.AsMemory(0, length), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or HttpRequestException or ObjectDisposedException)
+        {
+            result = RestResult.Failure<OrderResponse>(new VenueError(VenueErrorCategory.UnknownOutcome, VenueError.LocalCode, exception.Message, 0, sent: true));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+
+        if (_options.CrashAfter == CrashPoint.SentBeforeAck)
+        {
+            Crash(CrashPoint.SentBeforeAck);
+        }
+
+        _inbound.Enqueue(new Inbound(InboundKind.NewAnswer, clientOrderId, result, default));
+        _signal.Wake();
+    }
+
+    private void Crash(CrashPoint point)
+    {
+        ExecutionLog.InjectedCrash(_logger, point, _options.CrashExitCode);
+        ProcessExit.Now(_options.CrashExitCode);
+    }
+
+    private bool DrainInbound()
+    {
+        var any = false;
+        while (_inbound.TryDequeue(out var item))
+        {
+            any = true;
+            switch (item.Kind)
+            {
+                case InboundKind.NewAnswer:
+                    OnNewAnswer(item.ClientOrderId, item.Result);
+                    break;
+                case InboundKind.QueryAnswer:
+                    OnQueryAnswer(item.ClientOrderId, item.Result);
+                    break;
+                case InboundKind.CancelAllAnswer:
+                    OnCancelAllAnswer(item.Symbol!, item.Error);
+                    break;
+                case InboundKind.StreamOrder:
+                    OnStreamOrder(in item.Event);
+                    break;
+                case InboundKind.StreamAccount:
+                    OnStreamAccount(in item.Event);
+                    break;
+                case InboundKind.Recover:
+                    RecoverOpenOrders("user-data stream gap");
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return any;
+    }
+
+    // ---- answers ----
+
+    private void OnNewAnswer(long clientOrderId, RestResult<OrderResponse> result)
+    {
+        if (!_ledger.TryGet(clientOrderId, out var record))
+        {
+            return;
+        }
+
+        record.InFlight = false;
+        if (result.IsSuccess)
+        {
+            Counters.Success();
+            Counters.CountAcknowledged();
+            ApplyResponse(record, result.Value!);
+            return;
+        }
+
+        var error = result.Error;
+        switch (error.Category)
+        {
+            case VenueErrorCategory.UnknownOutcome:
+                Counters.CountUnknown();
+                ExecutionLog.UnknownOutcome(_logger, WireId(record), record.Order.Symbol, error.ToString());
+                VenueFailure(error);
+                Schedule(record, OrderRecord.PendingAction.Query, _options.QueryDelay);
+                break;
+            case VenueErrorCategory.RetrySafe or VenueErrorCategory.Clock when record.Sends <= _options.MaxRetries:
+                if (error.Category == VenueErrorCategory.RetrySafe)
+                {
+                    VenueFailure(error);
+                }
+
+                var delay = error.Category == VenueErrorCategory.Clock ? TimeSpan.Zero : _options.RetryBackoff * (1 << Math.Min(record.Sends - 1, 6));
+                var wireId = WireId(record);
+                var text = error.ToString();
+                ExecutionLog.Retrying(_logger, wireId, record.Order.Symbol, text, (long)delay.TotalMilliseconds);
+                Schedule(record, OrderRecord.PendingAction.Retry, delay);
+                break;
+            case VenueErrorCategory.Rejected:
+                Counters.Success();
+                ExecutionLog.OrderRejected(_logger, WireId(record), record.Order.Symbol, error.Code, error.Message);
+                Fail(record, string.Create(CultureInfo.InvariantCulture, $"venue rejected it: code {error.Code}, {error.Message}"));
+                break;
+            default:
+                // Auth, rate limits and 418, exhausted retries: the order is not at the venue.
+                VenueFailure(error);
+                ExecutionLog.OrderRejected(_logger, WireId(record), record.Order.Symbol, error.Code, error.Message);
+                Fail(record, string.Create(CultureInfo.InvariantCulture, $"{error.Category}: code {error.Code}, {error.Message}"));
+                break;
+        }
+    }
+
+    private void OnQueryAnswer(long clientOrderId, RestResult<OrderResponse> result)
+    {
+        if (!_ledger.TryGet(clientOrderId, out var record))
+        {
+            return;
+        }
+
+        record.InFlight = false;
+        if (result.IsSuccess)
+        {
+            Counters.Success();
+            ApplyResponse(record, result.Value!);
+            if (!record.Order.IsFinal && record.Pending == OrderRecord.PendingAction.None && record.Queries > 0 && _flattenQueries.Remove(record.ClientOrderId))
+            {
+                // Still open right after a cancel-all: ask once more shortly (the cancel may not have reached it yet).
+                Schedule(record, OrderRecord.PendingAction.Query, _options.QueryDelay);
+            }
+
+            return;
+        }
+
+        var error = result.Error;
+        if (error.Code == -2013)
+        {
+            Counters.Success();
+            if (record.Order.Acknowledged)
+            {
+                ExecutionLog.Forgotten(_logger, WireId(record), record.Order.Symbol);
+                Observe(record, new OrderObservation(OrderStatus.Canceled, 0, record.Order.Filled, Notional.Zero, Quantity.Zero, Price.Zero, Price.Zero));
+                return;
+            }
+
+            // The venue refuses a request after its timestamp + recvWindow: only then does "never saw it" mean it never will.
+            var deadline = record.Order.SignedTimestampMs + (_client?.RecvWindowMs ?? 0) + (long)_options.RecvWindowMargin.TotalMilliseconds;
+            var wait = deadline - NowMs();
+            if (wait > 0)
+            {
+                Schedule(record, OrderRecord.PendingAction.Query, TimeSpan.FromMilliseconds(wait));
+                return;
+            }
+
+            if (record.Resends >= _options.MaxResends)
+            {
+                Fail(record, "the venue never saw it and the resends are used up");
+                return;
+            }
+
+            Resend(record);
+            return;
+        }
+
+        VenueFailure(error);
+        if (record.Queries >= _options.MaxQueries)
+        {
+            Fail(record, string.Create(CultureInfo.InvariantCulture, $"outcome still unknown after {record.Queries} queries: {error}"));
+            return;
+        }
+
+        Schedule(record, OrderRecord.PendingAction.Query, _options.QueryDelay * (1 << Math.Min(record.Queries, 5)));
+    }
+
+    private void ApplyResponse(OrderRecord record, OrderResponse response)
+    {
+        record.Order.Acknowledged = true;
+        Observe(record, new OrderObservation(
+            response.Status, response.OrderId, response.ExecutedQty, response.CumQuote, Quantity.Zero, Price.Zero, response.AvgPrice));
+    }
+
+    private void OnStreamOrder(in MarketEvent evt)
+    {
+        ref readonly var update = ref evt.OrderUpdate;
+        if (update.ClientOrderId <= 0 || !_ledger.TryGet(update.ClientOrderId, out var record))
+        {
+            Counters.CountForeign();
+            ExecutionLog.ForeignOrder(_logger, update.ClientOrderId);
+            return;
+        }
+
+        record.Order.Acknowledged = true;
+        Observe(record, new OrderObservation(update.Status, update.OrderId, update.FilledQuantity, Notional.Zero, update.LastFillQuantity, update.LastFillPrice, Price.Zero));
+    }
+
+    private void OnStreamAccount(in MarketEvent evt)
+    {
+        _lastLiveWallet = evt.Account.WalletBalance;
+        _haveLiveWallet = true;
+        if (_mode == VenueMode.Live)
+        {
+            _output.Publish(in evt);
+        }
+    }
+
+    /// <summary>The funnel's exit: normalize, fold the fill into positions, journal, publish. Returns the PnL the fill realized.</summary>
+    private Notional Observe(OrderRecord record, in OrderObservation observation)
+    {
+        var wasFinal = record.Order.IsFinal;
+        if (!_ledger.Apply(record, in observation, out var fillQuantity, out var fillPrice))
+        {
+            return Notional.Zero;
+        }
+
+        _snapshotDirty = true;
+        var realized = _positions.Apply(record.Order.Symbol, record.Order.Side, fillQuantity, fillPrice);
+        _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteUpdate(_recordBuffer, record.Order, fillQuantity, fillPrice)));
+        if (!fillQuantity.IsZero)
+        {
+            Counters.CountFill();
+        }
+
+        if (!wasFinal && record.Order.Status == OrderStatus.Rejected)
+        {
+            Counters.CountRejected();
+        }
+
+        if (record.Order.IsFinal)
+        {
+            record.Pending = OrderRecord.PendingAction.None;
+        }
+
+        if (!record.Symbol.IsNone)
+        {
+            var evt = default(MarketEvent);
+            evt.Begin(MarketEventKind.OrderUpdate, record.Symbol, NowMs(), Stopwatch.GetTimestamp());
+            ref var u = ref evt.OrderUpdate;
+            u.OrderId = record.Order.OrderId;
+            u.ClientOrderId = record.ClientOrderId;
+            u.Price = record.Order.Price;
+            u.Quantity = record.Order.Quantity;
+            u.FilledQuantity = record.Order.Filled;
+            u.LastFillQuantity = fillQuantity;
+            u.LastFillPrice = fillPrice;
+            u.Side = record.Order.Side;
+            u.OrderKind = record.Order.Kind;
+            u.Status = record.Order.Status;
+            u.ReduceOnly = record.Order.ReduceOnly;
+            _output.Publish(in evt);
+        }
+
+        return realized;
+    }
+
+    private void Fail(OrderRecord record, string reason)
+    {
+        record.Reason = reason;
+        record.Pending = OrderRecord.PendingAction.None;
+        ExecutionLog.OrderFailed(_logger, WireId(record), record.Order.Symbol, reason);
+        Observe(record, new OrderObservation(OrderStatus.Rejected, 0, record.Order.Filled, Notional.Zero, Quantity.Zero, Price.Zero, Price.Zero));
+    }
+
+    private void FailAtStage(ref OrderMessage slot)
+    {
+        if (slot.ClientOrderId == 0)
+        {
+            return;
+        }
+
+        var order = OrderOf(ref slot);
+        var record = _ledger.Add(order, slot.Symbol, paper: true);
+        _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
+        Fail(record, slot.Reason switch
+        {
+            RejectReason.QueueFull => "the queue to the I/O loop was full",
+            RejectReason.UnknownSymbol => "no venue rules for the symbol",
+            RejectReason.InvalidOrder => "the order could not be written (quantity or price finer than the symbol allows, or not positive)",
+            _ => "refused by the execution stage",
+        });
+    }
+
+    // ---- timers: queries, retries, resends, paper resting orders ----
+
+    private readonly HashSet<long> _flattenQueries = [];
+
+    private static void Schedule(OrderRecord record, OrderRecord.PendingAction action, TimeSpan delay)
+    {
+        record.Pending = action;
+        record.DueAtMs = Environment.TickCount64 + (long)Math.Max(0, delay.TotalMilliseconds);
+    }
+
+    private TimeSpan RunTimers()
+    {
+        var now = Environment.TickCount64;
+        var next = long.MaxValue;
+        List<OrderRecord>? due = null;
+        foreach (var record in _ledger.Open())
+        {
+            if (record.Pending == OrderRecord.PendingAction.None || record.InFlight)
+            {
+                continue;
+            }
+
+            if (record.DueAtMs <= now)
+            {
+                (due ??= []).Add(record);
+            }
+            else
+            {
+                next = Math.Min(next, record.DueAtMs);
+            }
+        }
+
+        if (due is not null)
+        {
+            foreach (var record in due)
+            {
+                var action = record.Pending;
+                record.Pending = OrderRecord.PendingAction.None;
+                if (record.IsPaper)
+                {
+                    continue;
+                }
+
+                if (_mode == VenueMode.Paper || _client is null)
+                {
+                    // The venue is out: keep the order as it is known; a switch back to live queries it.
+                    continue;
+                }
+
+                if (action == OrderRecord.PendingAction.Query)
+                {
+                    StartQuery(record);
+                }
+                else
+                {
+                    Counters.CountRetry();
+                    SignAndSend(record, resend: false);
+                }
+            }
+        }
+
+        if (_resting.Count > 0)
+        {
+            CheckResting();
+            return s_paperPoll;
+        }
+
+        return next == long.MaxValue ? s_idleWait : TimeSpan.FromMilliseconds(Math.Clamp(next - now, 0, s_idleWait.TotalMilliseconds));
+    }
+
+    private void StartQuery(OrderRecord record)
+    {
+        record.InFlight = true;
+        record.Queries++;
+        Counters.CountQuery();
+        _ = QueryAsync(record.ClientOrderId, record.Order.Symbol, WireId(record));
+    }
+
+    private async Task QueryAsync(long clientOrderId, string symbol, string wireId)
+    {
+        RestResult<OrderResponse> result;
+        try
+        {
+            result = await _client!.QueryOrderAsync(OrderReference.ByClientOrderId(symbol, wireId), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or HttpRequestException or ObjectDisposedException)
+        {
+            result = RestResult.Failure<OrderResponse>(new VenueError(VenueErrorCategory.RetrySafe, VenueError.LocalCode, exception.Message, 0, sent: false));
+        }
+
+        _inbound.Enqueue(new Inbound(InboundKind.QueryAnswer, clientOrderId, result, default));
+        _signal.Wake();
+    }
+
+    private void Resend(OrderRecord record)
+    {
+        record.Resends++;
+        Counters.CountResend();
+        ExecutionLog.Resending(_logger, WireId(record), record.Order.Symbol, record.Resends, _options.MaxResends);
+        SignAndSend(record, resend: true);
+    }
+
+    /// <summary>Signs the order again at a fresh timestamp (same client order id), journals that, and sends it.</summary>
+    private void SignAndSend(OrderRecord record, bool resend)
+    {
+        var order = record.Order;
+        if (record.Symbol.IsNone || record.Symbol.Value >= _rules.Length || _ioSigner is null)
+        {
+            Fail(record, "cannot sign it again: the symbol is not traded in this run");
+            return;
+        }
+
+        var rules = _rules[record.Symbol.Value];
+        Span<byte> clientId = stackalloc byte[ClientOrderId.MaxLength];
+        var idLength = ClientOrderId.Format(order.ClientOrderId, clientId);
+        var bytes = ArrayPool<byte>.Shared.Rent(_options.RequestBufferBytes);
+        var timestamp = _client!.Clock.NowUnixMs;
+        var length = OrderRequestWriter.Write(bytes, _symbols.Utf8NameOf(record.Symbol), order.Side, order.Kind, order.TimeInForce, order.Quantity,
+            order.Price, order.ReduceOnly, clientId[..idLength], rules.PricePrecision, rules.QuantityPrecision, _client.RecvWindowMs, timestamp, _ioSigner);
+        if (length <= 0)
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+            Fail(record, "cannot sign it again: the request does not fit");
+            return;
+        }
+
+        order.SignedTimestampMs = timestamp;
+        _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteResent(_recordBuffer, order.ClientOrderId, timestamp)));
+        _journal.Commit();
+        _ = resend;
+        StartSend(record, bytes, length);
+    }
+
+    private void RecoverOpenOrders(string why)
+    {
+        var count = 0;
+        foreach (var record in _ledger.Open())
+        {
+            if (!record.IsPaper && !record.InFlight)
+            {
+                Schedule(record, OrderRecord.PendingAction.Query, TimeSpan.Zero);
+                count++;
+            }
+        }
+
+        if (count > 0)
+        {
+            ExecutionLog.Recovering(_logger, count, why);
+        }
+    }
+
+    // ---- commands ----
+
+    private void CancelAll()
+    {
+        if (_resting.Count > 0)
+        {
+            foreach (var record in _resting.ToArray())
+            {
+                Observe(record, new OrderObservation(OrderStatus.Canceled, 0, record.Order.Filled, Notional.Zero, Quantity.Zero, Price.Zero, Price.Zero));
+            }
+
+            _resting.Clear();
+        }
+
+        if (_client is null || _mode == VenueMode.Paper)
+        {
+            return;
+        }
+
+        var symbols = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in _ledger.Open())
+        {
+            if (!record.IsPaper)
+            {
+                symbols.Add(record.Order.Symbol);
+            }
+        }
+
+        foreach (var symbol in symbols)
+        {
+            _ = CancelAllAsync(symbol);
+        }
+    }
+
+    private async Task CancelAllAsync(string symbol)
+    {
+        VenueError? error;
+        try
+        {
+            var result = await _client!.CancelAllOpenOrdersAsync(symbol, _stopping.Token).ConfigureAwait(false);
+            error = result.Error;
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or HttpRequestException or ObjectDisposedException)
+        {
+            error = new VenueError(VenueErrorCategory.UnknownOutcome, VenueError.LocalCode, exception.Message, 0, sent: true);
+        }
+
+        _inbound.Enqueue(new Inbound(InboundKind.CancelAllAnswer, 0, default, default, symbol, error));
+        _signal.Wake();
+    }
+
+    private void OnCancelAllAnswer(string symbol, VenueError? error)
+    {
+        ExecutionLog.CancelAll(_logger, symbol, error is null ? "done" : error.ToString());
+        if (error is not null)
+        {
+            VenueFailure(error);
+        }
+
+        // Learn each order's final state (the user-data stream may be down).
+        foreach (var record in _ledger.Open())
+        {
+            if (!record.IsPaper && record.Order.Symbol == symbol && !record.InFlight)
+            {
+                _flattenQueries.Add(record.ClientOrderId);
+                Schedule(record, OrderRecord.PendingAction.Query, TimeSpan.Zero);
+            }
+        }
+    }
+
+    private void SetMode(long controlMode, string by)
+    {
+        switch (controlMode)
+        {
+            case ControlModePaper:
+                Switch(VenueMode.Paper, by);
+                break;
+            case ControlModeLive when _client is null:
+                ExecutionLog.ModeRefused(_logger, controlMode, "this engine has no venue credentials");
+                break;
+            case ControlModeLive:
+                Counters.Success();
+                Switch(VenueMode.Live, by);
+                RecoverOpenOrders("back to live");
+                break;
+            default:
+                ExecutionLog.ModeRefused(_logger, controlMode, "unknown mode (3 = paper, 4 = live)");
+                break;
+        }
+    }
+
+    private void Switch(VenueMode mode, string reason)
+    {
+        if (_mode == mode)
+        {
+            return;
+        }
+
+        ExecutionLog.VenueSwitched(_logger, _mode, mode, reason);
+        if (mode == VenueMode.Paper)
+        {
+            Counters.CountSwitchToPaper();
+            if (_haveLiveWallet)
+            {
+                _paperWallet = _lastLiveWallet;
+            }
+        }
+
+        _mode = mode;
+        Counters.SetMode(mode);
+    }
+
+    private void VenueFailure(VenueError error)
+    {
+        if (_mode != VenueMode.Live)
+        {
+            return;
+        }
+
+        if (error.Category == VenueErrorCategory.Auth || error.HttpStatus == 418)
+        {
+            Switch(VenueMode.Paper, $"the venue refuses us for good: {error}");
+            return;
+        }
+
+        if (Counters.Failure() >= _options.MaxConsecutiveFailures)
+        {
+            Switch(VenueMode.Paper, $"{Counters.ConsecutiveFailures} venue failures in a row, the last: {error}");
+        }
+    }
+
+    // ---- paper venue ----
+
+    private void ExecutePaper(OrderRecord record)
+    {
+        var order = record.Order;
+        if (!_quotes.TryRead(record.Symbol, out var bid, out var ask))
+        {
+            Fail(record, "paper: no quote for the symbol yet");
+            return;
+        }
+
+        if (order.ReduceOnly)
+        {
+            var position = _positions.Get(order.Symbol).Amount.Mantissa;
+            var reducible = order.Side == Side.Sell ? Math.Max(position, 0) : Math.Max(-position, 0);
+            if (reducible == 0)
+            {
+                Observe(record, new OrderObservation(OrderStatus.Expired, order.OrderId, Quantity.Zero, Notional.Zero, Quantity.Zero, Price.Zero, Price.Zero));
+                return;
+            }
+
+            if (reducible < order.Quantity.Mantissa)
+            {
+                order.Quantity = Quantity.FromMantissa(reducible);
+            }
+        }
+
+        var touch = order.Side == Side.Buy ? ask : bid;
+        var crosses = order.Kind == OrderKind.Market || (order.Side == Side.Buy ? order.Price >= ask : order.Price <= bid);
+        if (crosses)
+        {
+            PaperFill(record, touch, _takerRate);
+            return;
+        }
+
+        Observe(record, new OrderObservation(OrderStatus.New, order.OrderId, Quantity.Zero, Notional.Zero, Quantity.Zero, Price.Zero, Price.Zero));
+        _resting.Add(record);
+    }
+
+    private void CheckResting()
+    {
+        for (var i = _resting.Count - 1; i >= 0; i--)
+        {
+            var record = _resting[i];
+            if (record.Order.IsFinal)
+            {
+                _resting.RemoveAt(i);
+                continue;
+            }
+
+            if (_quotes.TryRead(record.Symbol, out var bid, out var ask)
+                && (record.Order.Side == Side.Buy ? ask <= record.Order.Price : bid >= record.Order.Price))
+            {
+                _resting.RemoveAt(i);
+                PaperFill(record, record.Order.Price, _makerRate);
+            }
+        }
+    }
+
+    private void PaperFill(OrderRecord record, Price price, long feeRate)
+    {
+        var order = record.Order;
+        var quote = price.Multiply(order.Quantity, RoundingMode.HalfEven);
+        var realized = Observe(record, new OrderObservation(OrderStatus.Filled, order.OrderId, order.Quantity, quote, order.Quantity, price, price));
+        Counters.CountPaperFill();
+        var fee = Notional.FromMantissa(FixedPoint.MultiplyDivide(quote.Mantissa, feeRate, FixedPoint.One, RoundingMode.HalfEven));
+        _paperWallet = _paperWallet + realized - fee;
+        PublishPaperAccount();
+    }
+
+    private void PublishPaperAccount()
+    {
+        var unrealized = 0L;
+        foreach (var position in _positions.All())
+        {
+            if (position.Amount.IsZero || !_symbols.TryGet(Encoding.ASCII.GetBytes(position.Symbol), out var id) || !_quotes.TryRead(id, out var bid, out var ask))
+            {
+                continue;
+            }
+
+            var mark = (bid.Mantissa + ask.Mantissa) / 2;
+            unrealized += FixedPoint.MultiplyDivide(position.Amount.Mantissa, mark - position.EntryPrice.Mantissa, FixedPoint.One, RoundingMode.HalfEven);
+        }
+
+        var evt = default(MarketEvent);
+        evt.Begin(MarketEventKind.Account, SymbolId.None, NowMs(), Stopwatch.GetTimestamp());
+        evt.Account.WalletBalance = _paperWallet;
+        evt.Account.Equity = _paperWallet + Notional.FromMantissa(unrealized);
+        _output.Publish(in evt);
+    }
+
+    /// <summary>The paper wallet (I/O loop writes).</summary>
+    public Notional PaperWallet => _paperWallet;
+
+    // ---- journal upkeep, views ----
+
+    private void Compact()
+    {
+        var open = new List<JournalOrder>();
+        foreach (var record in _ledger.Open())
+        {
+            open.Add(record.Order);
+        }
+
+        var positions = _positions.All();
+        _journal.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, open, positions));
+        ExecutionLog.Compacted(_logger, _journal.Segment, open.Count, positions.Count);
+    }
+
+    private void PublishSnapshot()
+    {
+        _snapshotDirty = false;
+        var list = new List<OpenOrderSnapshot>();
+        foreach (var record in _ledger.Open())
+        {
+            var o = record.Order;
+            list.Add(new OpenOrderSnapshot(o.ClientOrderId, o.Symbol, o.Side, o.Kind, o.Price, o.Quantity, o.Filled, o.Status, o.OrderId, o.ReduceOnly, record.IsPaper));
+        }
+
+        _openSnapshot = list;
+    }
+
+    /// <summary>Positions folded from every fill execution published (and the journal's), by symbol name. I/O loop only; for tests after <see cref="Stop"/>.</summary>
+    public IReadOnlyList<JournalPosition> PositionsSnapshot() => _positions.All();
+
+    private long NowMs() => _client?.Clock.NowUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private static string WireId(OrderRecord record)
+    {
+        Span<byte> buffer = stackalloc byte[ClientOrderId.MaxLength];
+        return Encoding.ASCII.GetString(buffer[..ClientOrderId.Format(record.ClientOrderId, buffer)]);
+    }
+
+    private static void Check(ValidateOptionsResult result, string section)
+    {
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(section, typeof(ExecutionService), result.Failures);
+        }
+    }
+
+    private enum InboundKind : byte
+    {
+        NewAnswer,
+        QueryAnswer,
+        CancelAllAnswer,
+        StreamOrder,
+        StreamAccount,
+        Recover,
+    }
+
+    private readonly struct Inbound(InboundKind kind, long clientOrderId, RestResult<OrderResponse> result, MarketEvent evt, string? symbol = null, VenueError? error = null)
+    {
+        public readonly InboundKind Kind = kind;
+        public readonly long ClientOrderId = clientOrderId;
+        public readonly RestResult<OrderResponse> Result = result;
+        public readonly MarketEvent Event = evt;
+        public readonly string? Symbol = symbol;
+        public readonly VenueError? Error = error;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Engine.Model;
+
+namespace Engine.Execution;
+
+/// <summary>What a queue slot asks the I/O loop to do.</summary>
+public enum OrderOp : byte
+{
+    None = 0,
+
+    /// <summary>Send the signed new order in the slot's buffer.</summary>
+    New,
+
+    /// <summary>The stage could not build the order: publish it as Rejected.</summary>
+    Reject,
+
+    /// <summary>Flatten: cancel every open order (the brain sends the closing exits itself).</summary>
+    CancelAll,
+
+    /// <summary>Switch the venue (<see cref="OrderMessage.Argument"/> is the control plane's mode: 3 paper, 4 live).</summary>
+    SetMode,
+}
+
+/// <summary>Why the stage failed an intent before it reached the venue.</summary>
+public enum RejectReason : byte
+{
+    None = 0,
+    QueueFull,
+    UnknownSymbol,
+    InvalidOrder,
+}
+
+/// <summary>One slot of the stage → I/O queue: the order's facts and its signed request bytes (a buffer per slot, allocated once).</summary>
+internal struct OrderMessage
+{
+    public OrderOp Op;
+    public RejectReason Reason;
+    public Side Side;
+    public OrderKind Kind;
+    public TimeInForce TimeInForce;
+    public bool ReduceOnly;
+    public SymbolId Symbol;
+    public long ClientOrderId;
+    public Quantity Quantity;
+    public Price Price;
+    public long SignedTimestampMs;
+
+    /// <summary>When the event that caused it was published (Stopwatch), for the intent → socket histogram.</summary>
+    public long PublishedTimestamp;
+    public long Argument;
+    public int Length;
+    public byte[] Buffer;
+}
+
+/// <summary>
+/// A bounded single-producer single-consumer queue of pre-allocated <see cref="OrderMessage"/> slots: the execution
+/// stage claims, fills and publishes a slot in place; the I/O loop reads and releases it. Never blocks, never
+/// allocates; the producer and consumer indexes live on cache lines of their own.
+/// </summary>
+internal sealed class OrderQueue
+{
+    private readonly OrderMessage[] _slots;
+    private readonly int _mask;
+    private Indexes _indexes;
+
+    public OrderQueue(int capacity, int bufferBytes)
+    {
+        if (capacity < 2 || (capacity & (capacity - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a power of two >= 2");
+        }
+
+        _slots = new OrderMessage[capacity];
+        for (var i = 0; i < capacity; i++)
+        {
+            _slots[i].Buffer = bufferBytes > 0 ? new byte[bufferBytes] : [];
+        }
+
+        _mask = capacity - 1;
+    }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>Messages published and not yet released (approximate from other threads).</summary>
+    public int Count => (int)(Volatile.Read(ref _indexes.Tail) - Volatile.Read(ref _indexes.Head));
+
+    /// <summary>Producer: the next free slot, or false when the queue is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryClaim(out long index)
+    {
+        index = _indexes.Tail;
+        if (index - _indexes.CachedHead >= _slots.Length)
+        {
+            _indexes.CachedHead = Volatile.Read(ref _indexes.Head);
+            if (index - _indexes.CachedHead >= _slots.Length)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The slot at <paramref name="index"/> (from <see cref="TryClaim"/> or <see cref="TryPeek"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref OrderMessage Slot(long index) => ref _slots[index & _mask];
+
+    /// <summary>Producer: makes the claimed slot visible to the consumer (release store).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Publish(long index) => Volatile.Write(ref _indexes.Tail, index + 1);
+
+    /// <summary>Consumer: the oldest published slot, if any.</summary>
+    public bool TryPeek(out long index)
+    {
+        index = _indexes.Head;
+        return index < Volatile.Read(ref _indexes.Tail);
+    }
+
+    /// <summary>Consumer: hands the oldest slot back to the producer.</summary>
+    public void Release(long index) => Volatile.Write(ref _indexes.Head, index + 1);
+
+    [StructLayout(LayoutKind.Explicit, Size = 384)]
+    private struct Indexes
+    {
+        [FieldOffset(128)]
+        public long Head;
+
+        [FieldOffset(256)]
+        public long Tail;
+
+        // The producer's copy of Head, next to Tail: only the producer touches this line on the fast path.
+        [FieldOffset(264)]
+        public long CachedHead;
+    }
+}
+
+/// <summary>
+/// Wakes the I/O loop. The waiter announces it is going to sleep and re-checks its queues; a producer pays one fence
+/// and sets the event only when someone sleeps, so a busy loop costs producers nothing more.
+/// </summary>
+public sealed class LoopSignal : IDisposable
+{
+    private readonly ManualResetEventSlim _event = new(false, spinCount: 0);
+    private int _sleeping;
+
+    /// <summary>Producers: call after publishing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Wake()
+    {
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            WakeSlow();
+        }
+    }
+
+    /// <summary>The waiter: sleeps until woken or <paramref name="timeout"/>, unless <paramref name="hasWork"/> says there is work.</summary>
+    public void Wait(TimeSpan timeout, Func<bool> hasWork)
+    {
+        ArgumentNullException.ThrowIfNull(hasWork);
+        _event.Reset();
+        Interlocked.Exchange(ref _sleeping, 1);
+        if (!hasWork())
+        {
+            _event.Wait(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
+        }
+
+        Volatile.Write(ref _sleeping, 0);
+    }
+
+    public void Dispose() => _event.Dispose();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeSlow() => _event.Set();
+}
