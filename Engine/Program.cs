@@ -25,7 +25,11 @@ if (errors.Count > 0)
 
 try
 {
-    await using var app = EngineHostBuilder.Build(launch);
+    var (builder, options) = EngineHostBuilder.Configure(launch);
+
+    // The venue opens first (in sim mode the embedded simulator starts) and closes last, after the host has stopped.
+    await using var venue = await VenueSession.OpenAsync(launch, options.Simulator, CancellationToken.None).ConfigureAwait(false);
+    await using var app = EngineHostBuilder.Build(builder, options, launch, venue);
     await app.RunAsync().ConfigureAwait(false);
     return 0;
 }

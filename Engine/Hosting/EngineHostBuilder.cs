@@ -25,8 +25,11 @@ namespace Engine.Hosting;
 /// </summary>
 public static class EngineHostBuilder
 {
-    /// <summary>Builds the host for <paramref name="launch"/>; throws <see cref="OptionsValidationException"/> listing every bad setting.</summary>
-    public static WebApplication Build(LaunchSettings launch)
+    /// <summary>
+    /// Reads the configuration and validates the engine's options before anything starts; throws
+    /// <see cref="OptionsValidationException"/> listing every bad setting.
+    /// </summary>
+    public static (WebApplicationBuilder Builder, EngineOptions Options) Configure(LaunchSettings launch)
     {
         ArgumentNullException.ThrowIfNull(launch);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -53,6 +56,16 @@ public static class EngineHostBuilder
             throw new OptionsValidationException(EngineOptions.Section, typeof(EngineOptions), validation.Failures);
         }
 
+        return (builder, options);
+    }
+
+    /// <summary>Builds the host for <paramref name="launch"/> from <see cref="Configure"/>'s builder, trading on <paramref name="venue"/>.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder, EngineOptions options, LaunchSettings launch, VenueSession venue)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(launch);
+        ArgumentNullException.ThrowIfNull(venue);
         var services = builder.Services;
         services.AddOptions<EngineOptions>()
             .Bind(builder.Configuration.GetSection(EngineOptions.Section))
@@ -62,6 +75,7 @@ public static class EngineHostBuilder
         services.AddSingleton<IHostLifetime, SignalLifetime>();
 
         services.AddSingleton(launch);
+        services.AddSingleton(venue);
         services.AddSingleton<EngineRuntime>();
         services.AddSingleton<SymbolTable>();
         services.AddSingleton(sp =>

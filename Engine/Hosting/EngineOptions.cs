@@ -57,6 +57,9 @@ public sealed class EngineOptions
 
     public ReconciliationOptions Reconciliation { get; set; } = new();
 
+    /// <summary>The embedded simulator of sim mode ("Engine:Simulator": Symbols, Speed, Seed, Balance, ...); its port is always an ephemeral loopback one.</summary>
+    public Simulator.SimulatorOptions Simulator { get; set; } = new();
+
     /// <summary>
     /// The bound on a graceful stop (stop intake, drain the ring, close the servers); past it the host gives up
     /// waiting and the process exits anyway.
@@ -127,6 +130,15 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         }
 
         ControlOptionsValidation.Validate(options, failures);
+
+        try
+        {
+            options.Simulator.Validate();
+        }
+        catch (ArgumentException invalid)
+        {
+            failures.Add($"Engine:Simulator: {invalid.Message}");
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
