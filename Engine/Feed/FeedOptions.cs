@@ -63,6 +63,12 @@ public sealed class FeedOptions
     /// <summary>How long a connection may live before it is replaced (make-before-break); the venue cuts at 24 h.</summary>
     public TimeSpan MaxConnectionAge { get; set; } = TimeSpan.FromHours(23);
 
+    /// <summary>
+    /// How long a replacement connection receives alongside the old one before it takes over; what both delivered is
+    /// published once (duplicates are recognised by trade id, book update id, kline time and event time).
+    /// </summary>
+    public TimeSpan HandoverOverlap { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>A symbol that has had messages and then has none for this long makes its connection reconnect.</summary>
     public TimeSpan StaleTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -138,6 +144,8 @@ public sealed class FeedOptionsValidator : IValidateOptions<FeedOptions>
             "must be at least 100 ms (the venue allows 10 client messages per second)");
         Check(options.MaxConnectionAge > TimeSpan.Zero && options.MaxConnectionAge < TimeSpan.FromHours(24), nameof(FeedOptions.MaxConnectionAge),
             "must be positive and under 24 h (the venue closes connections at 24 h)");
+        Check(options.HandoverOverlap >= TimeSpan.Zero && options.HandoverOverlap < options.MaxConnectionAge, nameof(FeedOptions.HandoverOverlap),
+            "must be zero or more and shorter than MaxConnectionAge");
         Check(options.StaleTimeout > TimeSpan.Zero, nameof(FeedOptions.StaleTimeout), "must be positive");
         Check(options.ConnectTimeout > TimeSpan.Zero, nameof(FeedOptions.ConnectTimeout), "must be positive");
         Check(options.BackoffMin > TimeSpan.Zero && options.BackoffMax >= options.BackoffMin, nameof(FeedOptions.BackoffMin),

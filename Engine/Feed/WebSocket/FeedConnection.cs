@@ -15,7 +15,7 @@ namespace Engine.Feed.WebSocket;
 /// </summary>
 /// <remarks>
 /// Ping frames are answered by <see cref="ClientWebSocket"/> itself while a receive is pending, which the read loop
-/// always has (proved by <c>PingPongTests</c> against a server that pings); the client also sends an unsolicited pong
+/// always has (proved by <c>RawServerTests</c> against a server that pings); the client also sends an unsolicited pong
 /// every <see cref="ClientWebSocketOptions.KeepAliveInterval"/>, which the venue allows.
 /// </remarks>
 internal sealed class FeedConnection : IDisposable

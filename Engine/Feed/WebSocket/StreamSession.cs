@@ -341,6 +341,8 @@ internal sealed class StreamSession
                 return (ReconnectReason.Dropped, connection);
             }
 
+            // Both connections receive for a while, so the new one certainly carries every stream before the old one stops.
+            await DelayAsync(_options.HandoverOverlap, stopping).ConfigureAwait(false);
             int staged;
             lock (_gate)
             {
