@@ -116,6 +116,7 @@ public sealed class ExecutionService : IDisposable
             record.DueAtMs = 0;
         }
 
+        PublishSnapshot();
         _journal = new JournalWriter(_journalOptions, _recovered.LastSegment);
         _journal.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, _recovered.OpenOrders.Values, _positions.All()));
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteRunStarted(_recordBuffer, RunId)));
