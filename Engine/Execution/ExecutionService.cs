@@ -116,6 +116,7 @@ public sealed class ExecutionService : IDisposable
             record.DueAtMs = 0;
         }
 
+        PublishSnapshot();
         _journal = new JournalWriter(_journalOptions, _recovered.LastSegment);
         _journal.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, _recovered.OpenOrders.Values, _positions.All()));
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteRunStarted(_recordBuffer, RunId)));
@@ -733,7 +734,13 @@ public sealed class ExecutionService : IDisposable
 
                 if (_mode == VenueMode.Paper || _client is null)
                 {
-                    // The venue is out: keep the order as it is known; a switch back to live queries it.
+                    // The venue is out. An order waiting for a retry is certainly not there: it fails (cooldown). One
+                    // whose outcome is unknown is kept as it is known; a switch back to live queries it.
+                    if (action == OrderRecord.PendingAction.Retry)
+                    {
+                        Fail(record, "the venue was switched to paper before it could be sent");
+                    }
+
                     continue;
                 }
 

@@ -84,13 +84,15 @@ internal sealed partial class RestApi
             body = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
         }
 
+        // The request takes effect first and only its answer is slow, as with a real venue whose reply is lost or late:
+        // a client that gives up waiting must find the order when it asks for it.
+        var reply = Process(ep, ctx, new RequestParams(ctx.Request.QueryString.Value ?? "", body));
         var delay = _faults.ResponseDelay;
         if (delay > TimeSpan.Zero)
         {
             await Task.Delay(delay, ctx.RequestAborted).ConfigureAwait(false);
         }
 
-        var reply = Process(ep, ctx, new RequestParams(ctx.Request.QueryString.Value ?? "", body));
         ctx.Response.StatusCode = reply.Status;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(reply.Body, ctx.RequestAborted).ConfigureAwait(false);

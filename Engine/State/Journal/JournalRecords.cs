@@ -126,7 +126,7 @@ public static class JournalCodec
     {
         ArgumentNullException.ThrowIfNull(orders);
         ArgumentNullException.ThrowIfNull(positions);
-        var buffer = new byte[16 + (orders.Count * (MaxOrderRecordSize + 64)) + (positions.Count * 64)];
+        var buffer = new byte[32 + (orders.Count * (MaxOrderRecordSize + 64)) + (positions.Count * 64)];
         var w = new SpanWriter(buffer);
         w.Byte((byte)JournalRecordType.Snapshot);
         w.Long(runId);

@@ -1,0 +1,88 @@
+using Engine.Model;
+
+namespace Tests.Execution;
+
+/// <summary>The paper venue: fills at the touch with fees, limit orders when the book crosses them, reduce-only capping; the stage allocates nothing.</summary>
+public sealed class PaperVenueTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Market_orders_fill_at_ask_and_bid_with_taker_fee_and_realized_pnl()
+    {
+        await using var h = ExecutionHarness.StartPaper(o => o.PaperInitialWallet = 1000m);
+        h.Service.Start();
+        h.Quote("BTCUSDT", 60000m, 60000.5m);
+        h.Submit("BTCUSDT", Side.Buy, 0.01m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Count > 0, s_wait, "the paper buy");
+        var buy = h.UpdatesOf(h.IdOf(1)).Single();
+        Assert.Equal(OrderStatus.Filled, buy.Status);
+        Assert.Equal(Price.Parse("60000.5"u8), buy.LastFillPrice);
+        Assert.Equal(Quantity.Parse("0.01"u8), buy.LastFillQuantity);
+
+        h.Quote("BTCUSDT", 60100m, 60100.5m);
+        h.Submit("BTCUSDT", Side.Sell, 0.01m, reduceOnly: true);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(2)).Count > 0, s_wait, "the paper sell");
+        Assert.Equal(Price.Parse("60100"u8), h.UpdatesOf(h.IdOf(2)).Single().LastFillPrice);
+
+        // Wallet: 1000 − 600.005 × 0.0005 + (60100 − 60000.5) × 0.01 − 601 × 0.0005 = 1000 − 0.3000025 + 0.995 − 0.3005
+        var accounts = h.Events.Where(e => e.Kind == MarketEventKind.Account).Select(e => e.Account).ToList();
+        Assert.Equal(2, accounts.Count);
+        Assert.Equal(Notional.Parse("999.6999975"u8), accounts[0].WalletBalance);
+        Assert.Equal(Notional.Parse("1000.3944975"u8), accounts[1].WalletBalance);
+        Assert.Equal(accounts[1].WalletBalance, accounts[1].Equity);
+        Assert.Equal(2, h.Service.Counters.PaperFills);
+    }
+
+    [Fact]
+    public async Task Limit_orders_rest_until_the_book_crosses_them_and_fill_at_their_price_with_maker_fee()
+    {
+        await using var h = ExecutionHarness.StartPaper(o => o.OrderKind = OrderKind.Limit);
+        h.Service.Start();
+        h.Quote("ETHUSDT", 3400m, 3400.1m);
+        h.Submit("ETHUSDT", Side.Buy, 1m, 3399.5m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Count == 1, s_wait, "NEW");
+        Assert.Equal(OrderStatus.New, h.UpdatesOf(h.IdOf(1))[0].Status);
+        h.Quote("ETHUSDT", 3399.3m, 3399.4m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Count == 2, s_wait, "the fill");
+        var fill = h.UpdatesOf(h.IdOf(1))[1];
+        Assert.Equal((OrderStatus.Filled, Price.Parse("3399.5"u8)), (fill.Status, fill.LastFillPrice));
+        Assert.Equal(Notional.Parse("9999.3201"u8), h.Events.Last(e => e.Kind == MarketEventKind.Account).Account.WalletBalance);
+
+        // A reduce-only order with nothing to reduce expires; with no quote yet it is rejected.
+        h.Submit("ETHUSDT", Side.Buy, 1m, 3500m, reduceOnly: true);
+        h.Submit("BTCUSDT", Side.Buy, 1m, 60000m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(3)).Count == 1, s_wait, "the BTC rejection");
+        Assert.Equal(OrderStatus.Expired, h.UpdatesOf(h.IdOf(2)).Single().Status);
+        Assert.Equal(OrderStatus.Rejected, h.UpdatesOf(h.IdOf(3)).Single().Status);
+    }
+
+    [Fact]
+    public async Task The_stage_allocates_nothing_per_order()
+    {
+        await using var h = ExecutionHarness.StartPaper(o => o.QueueCapacity = 1 << 16);
+        h.Quote("BTCUSDT", 60000m, 60000.5m);
+        for (var i = 0; i < 200; i++)
+        {
+            h.Submit("BTCUSDT", Side.Buy, 0.001m);
+        }
+
+        var evt = default(MarketEvent);
+        evt.Begin(MarketEventKind.Trade, h.Id("BTCUSDT"), 0, 0);
+        evt.IntentCount = 2;
+        evt.Intents[0].Symbol = evt.Intents[1].Symbol = h.Id("BTCUSDT");
+        evt.Intents[0].Side = Side.Buy;
+        evt.Intents[1].Side = Side.Sell;
+        evt.Intents[0].Quantity = evt.Intents[1].Quantity = Quantity.Parse("0.001"u8);
+        var gateway = h.Service.Gateway;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            gateway.OnEvent(ref evt);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(20_200, gateway.Built);
+        Assert.Equal(0, gateway.QueueFull);
+    }
+}
