@@ -51,12 +51,6 @@ public sealed class HealthOptions
     public TimeSpan ReconciliationMaxAge { get; set; } = TimeSpan.FromMinutes(15);
 }
 
-/// <summary>Reconciliation schedule (the operators' <c>RECONCILIATION_INTERVAL</c>, in seconds).</summary>
-public sealed class ReconciliationOptions
-{
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(900);
-}
-
 internal static class ControlOptionsValidation
 {
     public static void Validate(EngineOptions options, List<string> failures)

@@ -66,6 +66,7 @@ public static class EngineHostBuilder
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(launch);
         ArgumentNullException.ThrowIfNull(venue);
+        builder.Configuration.AddInMemoryCollection(TradingServices.VenueConfiguration(venue, builder.Configuration));
         var services = builder.Services;
         services.AddOptions<EngineOptions>()
             .Bind(builder.Configuration.GetSection(EngineOptions.Section))
@@ -77,15 +78,7 @@ public static class EngineHostBuilder
         services.AddSingleton(launch);
         services.AddSingleton(venue);
         services.AddSingleton<EngineRuntime>();
-        services.AddSingleton<SymbolTable>();
-        services.AddSingleton(sp =>
-        {
-            var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
-
-            // No venue rules in synthetic mode: the brain reads the market and refuses every entry, with the reason
-            // counted, until a mode with exchangeInfo (issue 10) hands it rules indexed by SymbolId.
-            return new RingPipeline(engine.Ring, new TradingBrain(engine.Brain, []));
-        });
+        TradingServices.AddTrading(services, builder.Configuration, launch, venue);
         services.AddSingleton(sp =>
         {
             var pipeline = sp.GetRequiredService<RingPipeline>();
@@ -104,10 +97,7 @@ public static class EngineHostBuilder
             services.AddSingleton<IHealthComponent>(sp => new StageHealth(sp.GetRequiredService<PipelineService>(), index));
         }
 
-        services.AddSingleton<IHealthComponent>(sp => new SyntheticFeedHealth(sp.GetRequiredService<PipelineService>(), options.Health.FeedStaleAfter));
-        services.AddSingleton(new NotMonitored("user_stream", "the user-data stream lands with issue 8"));
-        services.AddSingleton(new NotMonitored("reconciler", $"the reconciler and its age limit ({options.Health.ReconciliationMaxAge}) land with issue 8"));
-        services.AddSingleton(new NotMonitored("missing_candles", $"the candle feed and its {options.Health.MissingCandlesWindow} gap check land with issue 6 (the synthetic source publishes no candles)"));
+        AddPartHealth(services, launch, venue, options);
         services.AddSingleton(sp => new CooldownWatcher(
             sp.GetRequiredService<RingPipeline>().Brain.Counters, sp.GetRequiredService<SymbolTable>(),
             sp.GetRequiredService<EngineEvents>(), sp.GetRequiredService<ILogger<CooldownWatcher>>()));
@@ -120,6 +110,7 @@ public static class EngineHostBuilder
         services.AddSingleton<IMetricsSource, PipelineMetrics>();
         services.AddSingleton<IMetricsSource, BrainMetrics>();
         services.AddSingleton<IMetricsSource, EngineInfoMetrics>();
+        AddPartMetrics(services, launch, venue);
         services.AddSingleton<MetricsEndpoint>();
 
         // Hosted services start in this order, all before the servers: the ring, then health, then the report.
@@ -170,5 +161,98 @@ public static class EngineHostBuilder
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
         return app;
+    }
+
+    /// <summary>
+    /// What must be known before the host starts: in the modes with a venue, the clock offset and the traded symbols with
+    /// their rules (discovery: exchangeInfo and ticker/24hr, or the configured fallback list with a warning).
+    /// </summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var venue = app.Services.GetRequiredService<VenueSession>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Engine.Hosting.Venue");
+        EngineLog.VenueOpened(logger, venue.Description);
+        if (venue.RestBaseAddress is null)
+        {
+            return;
+        }
+
+        var rest = app.Services.GetRequiredService<BinanceRestClient>();
+        var clock = await rest.SyncClockAsync(cancellationToken).ConfigureAwait(false);
+        if (clock.IsSuccess)
+        {
+            EngineLog.ClockSynchronized(logger, clock.Value.OffsetMs, clock.Value.RoundTripMs);
+        }
+        else
+        {
+            EngineLog.ClockNotSynchronized(logger, clock.Error!.ToString());
+        }
+
+        var discovery = new SymbolDiscovery(rest, app.Services.GetRequiredService<FeedOptions>(), app.Services.GetRequiredService<ILogger<SymbolDiscovery>>());
+        var found = await discovery.DiscoverAsync(cancellationToken).ConfigureAwait(false);
+        var universe = app.Services.GetRequiredService<SymbolUniverse>();
+        var (ids, rules) = found.Register(universe.Table);
+        var origin = found.FromFallback ? $"the configured fallback list ({found.Failure})" : "exchangeInfo and ticker/24hr, by 24 h quote volume";
+        universe.Set(ids, rules, origin);
+        EngineLog.SymbolsChosen(logger, ids.Count, origin, string.Join(' ', found.Names.Take(10)));
+    }
+
+    private static void AddPartHealth(IServiceCollection services, LaunchSettings launch, VenueSession venue, EngineOptions options)
+    {
+        switch (launch.Mode)
+        {
+            case EngineMode.Synthetic:
+                services.AddSingleton<IHealthComponent>(sp => new SyntheticFeedHealth(sp.GetRequiredService<PipelineService>(), options.Health.FeedStaleAfter));
+                services.AddSingleton(new NotMonitored("missing_candles", "the synthetic source publishes no candles"));
+                break;
+            case EngineMode.Replay:
+                services.AddSingleton<IHealthComponent>(sp => new ReplayFeedHealth(sp.GetRequiredService<ReplayMarketSource>()));
+                services.AddSingleton(new NotMonitored("missing_candles", "a replay has the file's candles, no live stream to miss"));
+                break;
+            default:
+                services.AddSingleton<IHealthComponent>(sp => new FeedHealth(sp.GetRequiredService<FeedService>()));
+                services.AddSingleton<IHealthComponent>(sp => new MissingCandlesHealth(sp.GetRequiredService<FeedService>()));
+                break;
+        }
+
+        if (launch.Mode != EngineMode.Synthetic)
+        {
+            services.AddSingleton<IHealthComponent>(sp => new ExecutionHealth(sp.GetRequiredService<ExecutionService>(), sp.GetRequiredService<IOptions<ExecutionOptions>>().Value.InitialMode));
+        }
+
+        if (venue.Credentials is null)
+        {
+            var why = launch.Mode == EngineMode.Synthetic ? "no venue in synthetic mode" : "orders stay on paper in this mode: no account to stream or reconcile";
+            services.AddSingleton(new NotMonitored("user_stream", why));
+            services.AddSingleton(new NotMonitored("reconciler", why));
+            return;
+        }
+
+        services.AddSingleton<IHealthComponent>(sp => new UserStreamHealth(sp.GetRequiredService<UserDataStream>().Counters));
+        services.AddSingleton<IHealthComponent>(sp => new ReconcilerHealth(sp.GetRequiredService<Reconciler>().Counters, options.Health.ReconciliationMaxAge));
+    }
+
+    private static void AddPartMetrics(IServiceCollection services, LaunchSettings launch, VenueSession venue)
+    {
+        if (launch.Mode == EngineMode.Synthetic)
+        {
+            return;
+        }
+
+        services.AddSingleton<IMetricsSource, ExecutionMetrics>();
+        services.AddSingleton<IMetricsSource>(sp => new StateMetrics(
+            sp.GetRequiredService<PositionBook>(), sp.GetRequiredService<SymbolTable>(),
+            venue.Credentials is null ? null : sp.GetRequiredService<Reconciler>().Counters,
+            venue.Credentials is null ? null : sp.GetRequiredService<UserDataStream>().Counters));
+        if (launch.Mode != EngineMode.Replay)
+        {
+            services.AddSingleton<IMetricsSource, FeedMetrics>();
+        }
+
+        if (venue.RestBaseAddress is not null)
+        {
+            services.AddSingleton<IMetricsSource, VenueMetrics>();
+        }
     }
 }

@@ -1,8 +1,10 @@
 using Engine.Brain;
 using Engine.Control.Commands;
+using Engine.Execution;
 using Engine.Model;
 using Engine.Native;
 using Engine.Ring;
+using Engine.State.Positions;
 using Engine.Telemetry;
 
 namespace Engine.Hosting;
@@ -31,7 +33,14 @@ public sealed class RingPipeline
     /// <param name="brain">The brain for the brain position; without one, a brain with default options and no symbol rules (it reads the market but refuses every entry).</param>
     /// <param name="replies">The reply table the tail completes for commands; a private one when omitted.</param>
     /// <param name="symbolCapacity">Symbols the tail counts one by one.</param>
-    public RingPipeline(RingOptions options, TradingBrain? brain = null, CommandReplies? replies = null, int symbolCapacity = 1024)
+    /// <param name="execution">
+    /// Builds execution's stage half for this ring (it publishes its answers into the ring, so it is made once the ring
+    /// exists); without it the execution position only times events (a run with no orders: the synthetic market).
+    /// </param>
+    /// <param name="positions">The position book the tail keeps from fills, marks and position events; none without execution.</param>
+    public RingPipeline(
+        RingOptions options, TradingBrain? brain = null, CommandReplies? replies = null, int symbolCapacity = 1024,
+        Func<RingBuffer<MarketEvent>, ExecutionGateway>? execution = null, PositionBook? positions = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         WaitStrategy = options.WaitStrategy;
@@ -42,29 +51,55 @@ public sealed class RingPipeline
         TailCounters = new TailCounters(symbolCapacity);
         Statistics = [.. StageNames.Select(name => new StageStatistics(name))];
         _placements = new StagePlacement?[StageNames.Length];
+        Gateway = execution?.Invoke(Ring);
+        Positions = positions;
 
         var brainStage = new BatchEventProcessor<MarketEvent, BrainStage<TimingStage>>(
             "brain", Ring, Ring.NewBarrier(), new BrainStage<TimingStage>(Brain, new TimingStage(StagePoint.Brain, Statistics[0])));
-        var execution = new BatchEventProcessor<MarketEvent, TimingStage>(
-            "execution", Ring, Ring.NewBarrier(brainStage.Sequence), new TimingStage(StagePoint.Execution, Statistics[1]));
-        var tail = new BatchEventProcessor<MarketEvent, TailStage>(
-            "tail", Ring, Ring.NewBarrier(execution.Sequence), new TailStage(Statistics[2], TailCounters, Replies));
-        _stages = [brainStage, execution, tail];
-        _starts = [brainStage.Start, execution.Start, tail.Start];
-        Roles = ["strategy, sizing, rotation, cooldown; timing", "timing only (orders: issue 8)", "timing, counters, command replies"];
+        var executionTiming = new TimingStage(StagePoint.Execution, Statistics[1]);
+        var (executionStage, startExecution) = Gateway is null
+            ? Processor("execution", Ring.NewBarrier(brainStage.Sequence), executionTiming)
+            : Processor("execution", Ring.NewBarrier(brainStage.Sequence), new ExecutionStage<TimingStage>(Gateway, executionTiming));
+        var tailStage = new TailStage(Statistics[2], TailCounters, Replies);
+        var (tail, startTail) = Positions is null
+            ? Processor("tail", Ring.NewBarrier(executionStage.Sequence), tailStage)
+            : Processor("tail", Ring.NewBarrier(executionStage.Sequence), new PositionStage<TailStage>(Positions, PositionCounters, tailStage));
+        _stages = [brainStage, executionStage, tail];
+        _starts = [brainStage.Start, startExecution, startTail];
+        Roles =
+        [
+            "strategy, sizing, rotation, cooldown; timing",
+            Gateway is null ? "timing only (no orders in this mode)" : "intents to signed orders for the I/O loop; quotes for paper fills; timing",
+            Positions is null ? "timing, counters, command replies" : "positions from fills and marks; timing, counters, command replies",
+        ];
 
         // Which stage acts on which command. Shutdown needs only the tail's reply: it marks the point up to which
-        // the ring has drained before the host stops. The brain stops and resumes entries; Flatten also needs
-        // execution to cancel orders and close positions, so it stays unowned until that stage lands (issue 8).
-        CommandOwners = new Dictionary<CommandKind, string[]>
+        // the ring has drained before the host stops. The brain stops and resumes entries and emits the exits of a
+        // flatten; execution cancels the open orders of a flatten and switches the venue.
+        var owners = new Dictionary<CommandKind, string[]>
         {
             [CommandKind.Shutdown] = ["tail"],
             [CommandKind.Pause] = ["brain"],
             [CommandKind.Resume] = ["brain"],
         };
+        if (Gateway is not null)
+        {
+            owners[CommandKind.Flatten] = ["brain", "execution"];
+            owners[CommandKind.SetMode] = ["execution"];
+        }
 
+        CommandOwners = owners;
         Ring.AddGatingSequences(tail.Sequence);
     }
+
+    /// <summary>Execution's stage half (null when this run sends no orders).</summary>
+    public ExecutionGateway? Gateway { get; }
+
+    /// <summary>The tail's position book (null when this run sends no orders).</summary>
+    public PositionBook? Positions { get; }
+
+    /// <summary>What the tail's position keeper applied.</summary>
+    public PositionStageCounters PositionCounters { get; } = new();
 
     public RingBuffer<MarketEvent> Ring { get; }
 
@@ -92,6 +127,13 @@ public sealed class RingPipeline
 
     /// <summary>Where each stage landed (null before <see cref="Start"/>).</summary>
     public IReadOnlyList<StagePlacement?> Placements => _placements;
+
+    private (IEventProcessor Processor, Func<Action, Thread> Start) Processor<THandler>(string name, SequenceBarrier barrier, THandler handler)
+        where THandler : struct, IEventHandler<MarketEvent>
+    {
+        var processor = new BatchEventProcessor<MarketEvent, THandler>(name, Ring, barrier, handler);
+        return (processor, processor.Start);
+    }
 
     /// <summary>Starts every stage on its own thread and returns where each landed, in dependency order.</summary>
     public IReadOnlyList<StagePlacement> Start()
