@@ -34,7 +34,7 @@ namespace Engine.Feed.Parsing;
 /// when it is not valid JSON, and a log line the first time its problem is seen.
 /// </para>
 /// </remarks>
-public sealed class StreamFrameParser
+public sealed partial class StreamFrameParser
 {
     /// <summary>How many leading bytes of a dropped frame are logged (escaped) as its sample.</summary>
     public const int SampleLength = 200;
@@ -103,16 +103,18 @@ public sealed class StreamFrameParser
     /// </summary>
     public FrameOutcome Parse(ReadOnlySpan<byte> frame, long receivedTimestamp, ref MarketEvent evt)
     {
-        if (++_generation == int.MaxValue)
-        {
-            Array.Clear(_fields);
-            _generation = 1;
-        }
-
-        _duplicate = false;
-        _scratchUsed = 0;
         _badField = 0;
         _badKind = ReadKind.Envelope;
+        NewGeneration();
+        if (FastScan(frame))
+        {
+            return Interpret(frame, receivedTimestamp, ref evt);
+        }
+
+        // Whatever the fast scanner does not take (escapes, non-ASCII, deep nesting, invalid JSON) is read again,
+        // from scratch, by Utf8JsonReader, which also decides what is invalid.
+        _counters.CountReaderPass();
+        NewGeneration();
         bool valid;
         try
         {
@@ -124,6 +126,19 @@ public sealed class StreamFrameParser
         }
 
         return valid ? Interpret(frame, receivedTimestamp, ref evt) : Drop(FrameOutcome.Malformed, FrameProblem.InvalidJson, frame);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NewGeneration()
+    {
+        if (++_generation == int.MaxValue)
+        {
+            Array.Clear(_fields);
+            _generation = 1;
+        }
+
+        _duplicate = false;
+        _scratchUsed = 0;
     }
 
     private static bool[] NameSet(string names)

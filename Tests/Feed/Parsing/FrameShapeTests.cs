@@ -127,6 +127,14 @@ public sealed class FrameShapeTests
     [InlineData("""{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true""", FrameProblem.InvalidJson)]
     [InlineData("""{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true}x""", FrameProblem.InvalidJson)]
     [InlineData("", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true,}""", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":01,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true}""", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":1,"s":"BTC	USDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true}""", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":tru}""", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":1.,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true}""", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true}{}""", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true,"x":[1,]}""", FrameProblem.InvalidJson)]
+    [InlineData("""{"e":"aggTrade","E":1e3,"s":"BTCUSDT","a":1,"p":"1.5","q":"1","f":1,"l":1,"T":1,"m":true}""", FrameProblem.WrongType)]
     [InlineData("42", FrameProblem.NotAnObject)]
     [InlineData("""{"stream":"x","data":"y"}""", FrameProblem.NotAnObject)]
     [InlineData("""{"stream":5,"data":{"e":"aggTrade"}}""", FrameProblem.WrongType)]
@@ -153,6 +161,17 @@ public sealed class FrameShapeTests
         Assert.Equal(outcome, Parse(frame));
         Assert.Equal(1, _counters.Of(problem));
         AssertOracleAgrees(frame);
+    }
+
+    [Fact]
+    public void Whitespace_between_tokens_and_non_ascii_unknown_fields_change_nothing()
+    {
+        Assert.Equal(FrameOutcome.Event, Parse(RawAggTrade));
+        var expected = _evt;
+        var spaced = " \r\n{ \"e\" :\t\"aggTrade\" , \"E\":123456789,\n\"s\":\"BTCUSDT\",\"a\":5933014,\"p\":\"0.001\",\"q\":\"100\",\"note\":\"caf\u00e9 ☕\",\"f\":100,\"l\":105,\"T\":123456785,\"m\":true ,\"z\":[[1,{\"y\":null}],-0.5e-3] } \n";
+        Assert.Equal(FrameOutcome.Event, Parse(spaced));
+        FrameOracle.AssertSame(expected, _evt, "spaced");
+        AssertOracleAgrees(spaced);
     }
 
     [Fact]

@@ -22,12 +22,13 @@ public sealed partial class ParserFuzzTests
 
     private readonly SymbolTable _symbols = CapturedFrames.SymbolTable();
     private readonly StreamFrameParser _parser;
+    private readonly FrameCounters _counters = new();
     private readonly Random _random = new(Seed);
     private readonly Dictionary<FrameOutcome, int> _outcomes = [];
     private MarketEvent _evt;
     private int _cases;
 
-    public ParserFuzzTests() => _parser = new StreamFrameParser(_symbols, new FrameCounters(), NullLogger.Instance);
+    public ParserFuzzTests() => _parser = new StreamFrameParser(_symbols, _counters, NullLogger.Instance);
 
     [Fact]
     public void Truncation_at_every_position_never_yields_an_event()
@@ -66,9 +67,11 @@ public sealed partial class ParserFuzzTests
             Check(mutated, "byte mutation");
         }
 
-        // Most single-byte changes break the JSON; the rest land on values, names and whitespace.
+        // Most single-byte changes break the JSON; the rest land on values, names and whitespace. Both the fast
+        // scanner and the reader pass get their share.
         Assert.True(_outcomes.GetValueOrDefault(FrameOutcome.Malformed) > 1000);
         Assert.True(_outcomes.GetValueOrDefault(FrameOutcome.Event) > 100);
+        Assert.InRange(_counters.ReaderPasses, _cases / 10, _cases * 9 / 10);
     }
 
     [Fact]
