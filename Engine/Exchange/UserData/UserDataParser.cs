@@ -37,7 +37,6 @@ public sealed class UserDataParser
     private readonly SymbolTable _symbols;
     private readonly byte[] _marginAsset;
     private readonly long[] _unrealizedBySymbol;
-    private readonly bool[] _unrealizedKnown;
     private (SymbolId Symbol, long Unrealized)[] _pendingUnrealized = new (SymbolId, long)[16];
     private long _unrealizedTotal;
     private long _wallet;
@@ -51,7 +50,6 @@ public sealed class UserDataParser
         _symbols = symbols;
         _marginAsset = System.Text.Encoding.ASCII.GetBytes(marginAsset);
         _unrealizedBySymbol = new long[symbols.Capacity + 1];
-        _unrealizedKnown = new bool[symbols.Capacity + 1];
     }
 
     /// <summary>Why the last <see cref="UserDataFrameKind.Malformed"/> frame was refused (null before any).</summary>
@@ -214,7 +212,6 @@ public sealed class UserDataParser
             var index = symbol.Value;
             _unrealizedTotal = checked(_unrealizedTotal - _unrealizedBySymbol[index] + unrealized);
             _unrealizedBySymbol[index] = unrealized;
-            _unrealizedKnown[index] = true;
         }
 
         if (account.WalletFound)

@@ -127,7 +127,13 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Ends the current connection and starts over, as after a drop (operators, tests).</summary>
-    public void Reconnect() => EndSession(EndReason.Requested);
+    public void Reconnect()
+    {
+        if (Volatile.Read(ref _session) is { } session)
+        {
+            EndSession(session, EndReason.Requested);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -191,8 +197,17 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
             Log.Connected(_logger, maskedKey, wasUp);
             CallSink(static (sink, recovered) => sink.OnStreamUp(recovered), wasUp);
 
-            using var ageTimer = _time.CreateTimer(static s => ((UserDataStream)s!).EndSession(EndReason.Aged), this, _options.MaxConnectionAge, Timeout.InfiniteTimeSpan);
-            var keepAlive = KeepAliveLoopAsync(session.Token);
+            // The timer and the keep-alive end this session only: a late callback cannot touch the next one.
+            using var ageTimer = _time.CreateTimer(
+                static s =>
+                {
+                    var (stream, owner) = ((UserDataStream, CancellationTokenSource))s!;
+                    stream.EndSession(owner, EndReason.Aged);
+                },
+                (this, session),
+                _options.MaxConnectionAge,
+                Timeout.InfiniteTimeSpan);
+            var keepAlive = KeepAliveLoopAsync(session);
             var reason = await ReceiveAsync(socket, session.Token).ConfigureAwait(false);
             var requested = (EndReason)Volatile.Read(ref _endReason);
             if (reason == EndReason.Stopped && requested != EndReason.None)
@@ -332,8 +347,9 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task KeepAliveLoopAsync(CancellationToken token)
+    private async Task KeepAliveLoopAsync(CancellationTokenSource session)
     {
+        var token = session.Token;
         var wait = _options.KeepAliveInterval;
         try
         {
@@ -359,7 +375,7 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
                     // The key is gone (expired or deleted): a new one means a new connection.
                     Counters.KeyExpired();
                     Log.KeepAliveKeyGone(_logger);
-                    EndSession(EndReason.KeyGone);
+                    EndSession(session, EndReason.KeyGone);
                     return;
                 }
 
@@ -373,10 +389,9 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
         }
     }
 
-    private void EndSession(EndReason reason)
+    private void EndSession(CancellationTokenSource session, EndReason reason)
     {
-        var session = Volatile.Read(ref _session);
-        if (session is null)
+        if (!ReferenceEquals(Volatile.Read(ref _session), session))
         {
             return;
         }

@@ -164,4 +164,19 @@ public sealed class UserDataStreamTests
         Assert.Equal(risk[0].PositionAmt, h2.Book.Get(h2.Id("ETHUSDT")).Amount);
         Assert.Equal(Quantity.FromMantissa(60000000), h2.Book.Get(h2.Id("ETHUSDT")).Amount);
     }
+    [Fact]
+    public async Task A_requested_reconnect_tells_the_sink_down_then_up_recovered()
+    {
+        await using var h = await StateHarness.StartAsync();
+        var stream = h.Stream();
+        await stream.StartAsync(CancellationToken.None);
+        await StateHarness.WaitUntilAsync(() => h.Ledger.Ups == 1, "the stream to connect");
+        stream.Reconnect();
+        await StateHarness.WaitUntilAsync(() => h.Ledger.RecoveredUps == 1, "the reconnect");
+        Assert.Equal(1, h.Ledger.Downs);
+        Assert.Equal(2, stream.Counters.Connects);
+        Assert.Equal(0, stream.Counters.ConnectFailures);
+        await h.PlaceAsync("BNBUSDT", Side.Sell, OrderKind.Market, "1");
+        await StateHarness.WaitUntilAsync(h.Ledger.AllTerminal, "a fill on the new connection");
+    }
 }
