@@ -1,0 +1,117 @@
+using Engine.Model;
+using Engine.Ring;
+
+namespace Engine.State.Positions;
+
+/// <summary>What the position stage did, written by the tail thread alone and read by metrics from any thread.</summary>
+public sealed class PositionStageCounters
+{
+    private long _fills;
+    private long _marks;
+    private long _sets;
+    private long _ignored;
+
+    /// <summary>Order updates whose fill moved a position.</summary>
+    public long Fills => Volatile.Read(ref _fills);
+
+    /// <summary>Mark prices applied.</summary>
+    public long Marks => Volatile.Read(ref _marks);
+
+    /// <summary>Whole positions replaced (journal rebuild, reconciliation).</summary>
+    public long Sets => Volatile.Read(ref _sets);
+
+    /// <summary>Events that could not apply (no symbol, a symbol beyond the book, a fill without a price or side); counted, not thrown, so a bad event cannot stop the tail.</summary>
+    public long Ignored => Volatile.Read(ref _ignored);
+
+    internal void CountFill() => Volatile.Write(ref _fills, _fills + 1);
+
+    internal void CountMark() => Volatile.Write(ref _marks, _marks + 1);
+
+    internal void CountSet() => Volatile.Write(ref _sets, _sets + 1);
+
+    internal void CountIgnored() => Volatile.Write(ref _ignored, _ignored + 1);
+}
+
+/// <summary>
+/// Positions as a ring stage, in the tail: every <see cref="MarketEventKind.OrderUpdate"/>'s last fill is applied to
+/// the <see cref="PositionBook"/> (the order ledger reports each fill exactly once), every
+/// <see cref="MarketEventKind.MarkPrice"/> marks it, and every <see cref="MarketEventKind.Position"/> replaces the
+/// symbol's position (journal rebuild, reconciliation). Then the slot goes on to <typeparamref name="TNext"/> on the
+/// same thread. Allocates nothing.
+/// </summary>
+public struct PositionStage<TNext> : IEventHandler<MarketEvent>
+    where TNext : struct, IEventHandler<MarketEvent>
+{
+    private readonly PositionBook _book;
+    private readonly PositionStageCounters _counters;
+    private TNext _next;
+
+    public PositionStage(PositionBook book, PositionStageCounters counters, TNext next)
+    {
+        ArgumentNullException.ThrowIfNull(book);
+        ArgumentNullException.ThrowIfNull(counters);
+        _book = book;
+        _counters = counters;
+        _next = next;
+    }
+
+    public readonly PositionBook Book => _book;
+
+    public void OnEvent(ref MarketEvent data, long sequence, bool endOfBatch)
+    {
+        switch (data.Kind)
+        {
+            case MarketEventKind.OrderUpdate:
+                ApplyFill(ref data);
+                break;
+            case MarketEventKind.MarkPrice:
+                if (InBook(data.Symbol) && !data.MarkPrice.MarkPrice.IsNegative)
+                {
+                    _book.Mark(data.Symbol, data.MarkPrice.MarkPrice);
+                    _counters.CountMark();
+                }
+                else
+                {
+                    _counters.CountIgnored();
+                }
+
+                break;
+            case MarketEventKind.Position:
+                if (InBook(data.Symbol) && (data.Position.Amount.IsZero || data.Position.EntryPrice.Mantissa > 0))
+                {
+                    _book.Set(data.Symbol, in data.Position);
+                    _counters.CountSet();
+                }
+                else
+                {
+                    _counters.CountIgnored();
+                }
+
+                break;
+        }
+
+        _next.OnEvent(ref data, sequence, endOfBatch);
+    }
+
+    private readonly void ApplyFill(ref MarketEvent data)
+    {
+        ref readonly var update = ref data.OrderUpdate;
+        if (update.LastFillQuantity.Mantissa == 0)
+        {
+            return;
+        }
+
+        if (InBook(data.Symbol) && update.LastFillQuantity.Mantissa > 0 && update.LastFillPrice.Mantissa > 0
+            && (update.Side == Side.Buy || update.Side == Side.Sell))
+        {
+            _book.ApplyFill(data.Symbol, update.Side, update.LastFillQuantity, update.LastFillPrice);
+            _counters.CountFill();
+        }
+        else
+        {
+            _counters.CountIgnored();
+        }
+    }
+
+    private readonly bool InBook(SymbolId symbol) => !symbol.IsNone && symbol.Value <= _book.SymbolCapacity;
+}
