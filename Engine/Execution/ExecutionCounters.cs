@@ -15,7 +15,10 @@ public sealed class ExecutionCounters
     private long _switchesToPaper;
     private long _consecutiveFailures;
     private long _foreignEvents;
+    private long _canceled;
+    private long _expired;
     private int _mode;
+    private string? _lastSwitchReason;
 
     public long Sent => Volatile.Read(ref _sent);
 
@@ -48,13 +51,38 @@ public sealed class ExecutionCounters
 
     public VenueMode Mode => (VenueMode)Volatile.Read(ref _mode);
 
+    /// <summary>Orders that ended Canceled.</summary>
+    public long Canceled => Volatile.Read(ref _canceled);
+
+    /// <summary>Orders that ended Expired.</summary>
+    public long Expired => Volatile.Read(ref _expired);
+
+    /// <summary>Why the venue was last switched (null before any switch).</summary>
+    public string? LastSwitchReason => Volatile.Read(ref _lastSwitchReason);
+
+    internal void CountFinal(Engine.Model.OrderStatus status)
+    {
+        if (status == Engine.Model.OrderStatus.Canceled)
+        {
+            Volatile.Write(ref _canceled, _canceled + 1);
+        }
+        else if (status == Engine.Model.OrderStatus.Expired)
+        {
+            Volatile.Write(ref _expired, _expired + 1);
+        }
+        else if (status == Engine.Model.OrderStatus.Rejected)
+        {
+            Volatile.Write(ref _rejected, _rejected + 1);
+        }
+    }
+
+    internal void SetSwitchReason(string reason) => Volatile.Write(ref _lastSwitchReason, reason);
+
     internal void CountSent() => Volatile.Write(ref _sent, _sent + 1);
 
     internal void CountAcknowledged() => Volatile.Write(ref _acknowledged, _acknowledged + 1);
 
     internal void CountFill() => Volatile.Write(ref _fills, _fills + 1);
-
-    internal void CountRejected() => Volatile.Write(ref _rejected, _rejected + 1);
 
     internal void CountUnknown() => Volatile.Write(ref _unknownOutcomes, _unknownOutcomes + 1);
 

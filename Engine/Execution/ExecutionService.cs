@@ -60,6 +60,7 @@ public sealed class ExecutionService : IDisposable
     private Notional _lastLiveWallet;
     private bool _haveLiveWallet;
     private long _paperOrderIds;
+    private long _sentLatencySum;
     private volatile IReadOnlyList<OpenOrderSnapshot> _openSnapshot = [];
     private bool _snapshotDirty = true;
 
@@ -147,6 +148,9 @@ public sealed class ExecutionService : IDisposable
 
     /// <summary>Latency from the publication of the event that caused an order to its bytes being handed to the socket, ns (I/O loop writes).</summary>
     public LatencyHistogram SentLatency { get; } = new();
+
+    /// <summary>Sum of the <see cref="SentLatency"/> observations, ns.</summary>
+    public long SentLatencySumNanoseconds => Volatile.Read(ref _sentLatencySum);
 
     /// <summary>What the journal replay found at construction.</summary>
     public JournalState Recovered => _recovered;
@@ -396,7 +400,9 @@ public sealed class ExecutionService : IDisposable
         Counters.CountSent();
         if (record.PublishedTimestamp != 0)
         {
-            SentLatency.Record(StageStatistics.StopwatchNanoseconds(Stopwatch.GetTimestamp() - record.PublishedTimestamp));
+            var nanoseconds = StageStatistics.StopwatchNanoseconds(Stopwatch.GetTimestamp() - record.PublishedTimestamp);
+            SentLatency.Record(nanoseconds);
+            Volatile.Write(ref _sentLatencySum, _sentLatencySum + nanoseconds);
             record.PublishedTimestamp = 0;
         }
 
@@ -630,9 +636,9 @@ public sealed class ExecutionService : IDisposable
             Counters.CountFill();
         }
 
-        if (!wasFinal && record.Order.Status == OrderStatus.Rejected)
+        if (!wasFinal && record.Order.IsFinal)
         {
-            Counters.CountRejected();
+            Counters.CountFinal(record.Order.Status);
         }
 
         if (record.Order.IsFinal)
@@ -945,6 +951,7 @@ public sealed class ExecutionService : IDisposable
         }
 
         ExecutionLog.VenueSwitched(_logger, _mode, mode, reason);
+        Counters.SetSwitchReason(reason);
         if (mode == VenueMode.Paper)
         {
             Counters.CountSwitchToPaper();

@@ -86,3 +86,29 @@ public sealed class PaperVenueTests
         Assert.Equal(0, gateway.QueueFull);
     }
 }
+
+/// <summary>Execution's metrics and health, through the strict exposition parser.</summary>
+public sealed class ExecutionObservabilityTests
+{
+    [Fact]
+    public async Task Metrics_count_outcomes_and_health_tells_a_configured_paper_venue_from_a_switched_one()
+    {
+        await using var h = ExecutionHarness.StartPaper();
+        h.Service.Start();
+        h.Quote("BTCUSDT", 60000m, 60000.5m);
+        h.Submit("BTCUSDT", Side.Buy, 0.01m);
+        h.Submit("ETHUSDT", Side.Buy, 0.01m);
+        await ExecutionHarness.WaitUntil(() => h.Updates().Count == 2, TimeSpan.FromSeconds(10), "both orders");
+
+        var writer = new Engine.Control.Metrics.PrometheusWriter();
+        new Engine.Control.Metrics.ExecutionMetrics(h.Service).Collect(writer);
+        var families = Tests.Control.PrometheusText.Parse(writer.ToString());
+        Assert.Equal(1, Tests.Control.PrometheusText.Value(families, "engine_orders_total", ("outcome", "rejected")));
+        Assert.Equal(1, Tests.Control.PrometheusText.Value(families, "engine_execution_events_total", ("event", "paper_fills")));
+        Assert.Equal(1, Tests.Control.PrometheusText.Value(families, "engine_execution_venue", ("venue", "paper")));
+        Assert.True(Tests.Control.PrometheusText.Value(families, "engine_journal_records_total") >= 4);
+
+        Assert.True(new Engine.Control.Health.ExecutionHealth(h.Service, Engine.Execution.VenueMode.Paper).Check().Serving);
+        Assert.False(new Engine.Control.Health.ExecutionHealth(h.Service, Engine.Execution.VenueMode.Live).Check().Serving);
+    }
+}

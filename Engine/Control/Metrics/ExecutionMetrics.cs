@@ -1,0 +1,44 @@
+using Engine.Execution;
+using Engine.Telemetry;
+
+namespace Engine.Control.Metrics;
+
+/// <summary>Execution's orders, venue mode, recovery work and journal, read from the counters the I/O loop publishes.</summary>
+public sealed class ExecutionMetrics(ExecutionService execution) : IMetricsSource
+{
+    private readonly long[] _buckets = new long[LatencyHistogram.BucketCount];
+
+    public void Collect(PrometheusWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var c = execution.Counters;
+        writer.Family("engine_orders_total", "counter", "Orders by outcome: accepted (the venue answered with the order), rejected (by the venue or failed locally), canceled, expired, error (the answer was lost: outcome unknown, then queried).")
+            .Sample("engine_orders_total", c.Acknowledged, ("outcome", "accepted"))
+            .Sample("engine_orders_total", c.Rejected, ("outcome", "rejected"))
+            .Sample("engine_orders_total", c.Canceled, ("outcome", "canceled"))
+            .Sample("engine_orders_total", c.Expired, ("outcome", "expired"))
+            .Sample("engine_orders_total", c.UnknownOutcomes, ("outcome", "error"));
+        writer.Family("engine_execution_venue", "gauge", "1 for the venue new orders go to (live: the exchange; paper: simulated against the book), 0 for the other.")
+            .Sample("engine_execution_venue", c.Mode == VenueMode.Live ? 1 : 0, ("venue", "live"))
+            .Sample("engine_execution_venue", c.Mode == VenueMode.Paper ? 1 : 0, ("venue", "paper"));
+        writer.Family("engine_execution_events_total", "counter", "Execution's work besides orders: requests sent, fills published, order queries, resends after -2013, retries, paper fills, switches to paper, user-data events for foreign orders.")
+            .Sample("engine_execution_events_total", c.Sent, ("event", "sent"))
+            .Sample("engine_execution_events_total", c.Fills, ("event", "fills"))
+            .Sample("engine_execution_events_total", c.Queries, ("event", "queries"))
+            .Sample("engine_execution_events_total", c.Resends, ("event", "resends"))
+            .Sample("engine_execution_events_total", c.Retries, ("event", "retries"))
+            .Sample("engine_execution_events_total", c.PaperFills, ("event", "paper_fills"))
+            .Sample("engine_execution_events_total", c.SwitchesToPaper, ("event", "switches_to_paper"))
+            .Sample("engine_execution_events_total", c.ForeignEvents, ("event", "foreign_order_events"))
+            .Sample("engine_execution_events_total", execution.Gateway.QueueFull, ("event", "queue_full"));
+        writer.Family("engine_execution_consecutive_failures", "gauge", "Venue failures in a row (the switch to paper happens at Engine:Execution:MaxConsecutiveFailures).")
+            .Sample("engine_execution_consecutive_failures", c.ConsecutiveFailures);
+        writer.Family("engine_journal_records_total", "counter", "Records appended to the write-ahead journal by this process.")
+            .Sample("engine_journal_records_total", execution.Journal.RecordsWritten);
+        writer.Family("engine_journal_fsyncs_total", "counter", "Times the journal was forced to disk.")
+            .Sample("engine_journal_fsyncs_total", execution.Journal.Fsyncs);
+        execution.SentLatency.CopyTo(_buckets);
+        writer.Family("engine_order_send_seconds", "histogram", "Publication of the event an order was decided on → its request bytes handed to the socket.")
+            .LatencyHistogram("engine_order_send_seconds", _buckets, execution.SentLatencySumNanoseconds / 1e9);
+    }
+}
