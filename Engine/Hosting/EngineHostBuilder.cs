@@ -1,11 +1,18 @@
 using System.Net;
-using Engine.Brain;
 using Engine.Control;
 using Engine.Control.Commands;
 using Engine.Control.Grpc;
 using Engine.Control.Health;
 using Engine.Control.Metrics;
+using Engine.Exchange.Rest;
+using Engine.Exchange.UserData;
+using Engine.Execution;
+using Engine.Feed;
+using Engine.Feed.Discovery;
+using Engine.Feed.Replay;
 using Engine.Model;
+using Engine.State.Positions;
+using Engine.State.Reconciliation;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -195,7 +202,8 @@ public static class EngineHostBuilder
         var (ids, rules) = found.Register(universe.Table);
         var origin = found.FromFallback ? $"the configured fallback list ({found.Failure})" : "exchangeInfo and ticker/24hr, by 24 h quote volume";
         universe.Set(ids, rules, origin);
-        EngineLog.SymbolsChosen(logger, ids.Count, origin, string.Join(' ', found.Names.Take(10)));
+        var first = string.Join(' ', found.Names.Take(10));
+        EngineLog.SymbolsChosen(logger, ids.Count, origin, first);
     }
 
     private static void AddPartHealth(IServiceCollection services, LaunchSettings launch, VenueSession venue, EngineOptions options)

@@ -11,8 +11,8 @@ namespace Engine.Hosting;
 public static class EngineLaunch
 {
     public const string Usage = """
-        usage: Engine [--mode synthetic|sim|paper|live|replay] [--testnet] [--file PATH] [--Section:Key=value ...]
-          --mode      what to trade against (default: synthetic, the built-in market; see docs/OPERATIONS.md)
+        usage: Engine [--mode sim|live|paper|replay|synthetic] [--testnet] [--file PATH] [--Section:Key=value ...]
+          --mode      what to trade against (default: sim, the embedded Binance-compatible simulator; see docs/OPERATIONS.md)
           --testnet   live mode against the Binance testnet
           --file      the recording replay mode reads
         environment: BINANCE_API_KEY, BINANCE_API_SECRET (live), ENVIRONMENT (development|production),
@@ -88,7 +88,7 @@ public static class EngineLaunch
             }
         }
 
-        var resolved = mode ?? EngineMode.Synthetic;
+        var resolved = mode ?? EngineMode.Sim;
         if (testnet && resolved != EngineMode.Live)
         {
             errors.Add("--testnet applies to --mode live only.");
@@ -196,11 +196,7 @@ public static class EngineLaunch
         ArgumentNullException.ThrowIfNull(settings);
         return settings.Mode switch
         {
-            EngineMode.Synthetic => null,
-            EngineMode.Sim => "mode sim needs the embedded simulator venue (issues 5 and 10), the WebSocket feed (issue 6) and execution (issue 8), which are not in this build; run --mode synthetic (the default) meanwhile.",
-            EngineMode.Paper => "mode paper needs the Binance WebSocket feed (issue 6) and paper execution (issue 8), which are not in this build.",
-            EngineMode.Live => $"mode live{(settings.Testnet ? " (testnet)" : "")} needs the Binance WebSocket feed (issue 6), execution and the user-data stream (issue 8), which are not in this build.",
-            EngineMode.Replay => "mode replay needs the CSV replay feed (issue 6) and paper execution (issue 8), which are not in this build.",
+            EngineMode.Synthetic or EngineMode.Sim or EngineMode.Paper or EngineMode.Live or EngineMode.Replay => null,
             _ => $"unknown mode {settings.Mode}.",
         };
     }

@@ -39,4 +39,28 @@ internal static partial class EngineLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Critical, Message = "Stage {Stage} halted on a fault")]
     public static partial void StageFaulted(ILogger logger, Exception exception, string stage);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Venue: {Venue}")]
+    public static partial void VenueOpened(ILogger logger, string venue);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Venue clock: offset {OffsetMs} ms (round trip {RoundTripMs:0.0} ms)")]
+    public static partial void ClockSynchronized(ILogger logger, long offsetMs, double roundTripMs);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Venue clock not measured ({Error}); signed requests use local time until the next measurement")]
+    public static partial void ClockNotSynchronized(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "Symbols: {Count} from {Origin}; first: {First}")]
+    public static partial void SymbolsChosen(ILogger logger, int count, string origin, string first);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Venue connected: {Connections} market-stream connections for {Symbols} symbols; {UserStream}; execution {Mode} (run {RunId}, journal {Journal})")]
+    public static partial void VenueConnected(ILogger logger, int connections, int symbols, string userStream, string mode, long runId, string journal);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Market streams not all connected within {Timeout}; they keep retrying in the background")]
+    public static partial void FeedSlowToConnect(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Information, Message = "Replay started: {Files} file(s), speed {Speed}; orders on paper")]
+    public static partial void ReplayStarted(ILogger logger, int files, string speed);
+
+    [LoggerMessage(EventId = 27, Level = LogLevel.Information, Message = "Execution stopped: journal flushed ({Journal})")]
+    public static partial void ExecutionStopped(ILogger logger, string journal);
 }

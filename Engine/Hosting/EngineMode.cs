@@ -3,10 +3,10 @@ namespace Engine.Hosting;
 /// <summary>What the engine trades against.</summary>
 public enum EngineMode
 {
-    /// <summary>The built-in synthetic market through the ring; no venue and no orders (today's default, see docs/OPERATIONS.md).</summary>
+    /// <summary>The built-in synthetic market through the ring; no venue and no orders (a smoke test of the pipeline).</summary>
     Synthetic,
 
-    /// <summary>The embedded simulator's streams and REST API.</summary>
+    /// <summary>The embedded simulator's streams, REST API and user-data stream (the default).</summary>
     Sim,
 
     /// <summary>Binance public streams, orders simulated locally.</summary>
@@ -22,7 +22,7 @@ public enum EngineMode
 /// <summary>The run's settings from the command line and the operators' environment variables.</summary>
 public sealed class LaunchSettings
 {
-    public EngineMode Mode { get; init; } = EngineMode.Synthetic;
+    public EngineMode Mode { get; init; } = EngineMode.Sim;
 
     public bool Testnet { get; init; }
 

@@ -6,12 +6,12 @@ namespace Engine.Hosting;
 /// <summary>What this run is: its launch settings, when it started, and the venue mode it is in now.</summary>
 public sealed class EngineRuntime
 {
-    private int _mode;
+    private readonly ExecutionHolder? _execution;
 
-    public EngineRuntime(LaunchSettings launch)
+    public EngineRuntime(LaunchSettings launch, ExecutionHolder? execution = null)
     {
         Launch = launch ?? throw new ArgumentNullException(nameof(launch));
-        _mode = (int)launch.Mode;
+        _execution = execution;
         StartedAt = DateTimeOffset.UtcNow;
         StartedTimestamp = Stopwatch.GetTimestamp();
         Version = typeof(EngineRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
@@ -25,11 +25,12 @@ public sealed class EngineRuntime
 
     public string Version { get; }
 
-    /// <summary>The venue mode now; execution (issue 8) changes it on SetMode.</summary>
-    public EngineMode Mode => (EngineMode)Volatile.Read(ref _mode);
+    /// <summary>
+    /// The mode now: the launch mode, except that a run whose orders go to a venue (sim, live) reads paper while
+    /// execution has switched to the paper venue (after a persistent venue failure, or SetMode).
+    /// </summary>
+    public EngineMode Mode =>
+        Launch.Mode is EngineMode.Sim or EngineMode.Live && _execution?.Service?.Mode == Execution.VenueMode.Paper ? EngineMode.Paper : Launch.Mode;
 
     public TimeSpan Uptime => Stopwatch.GetElapsedTime(StartedTimestamp);
-
-    /// <summary>Records a mode switch; returns the previous mode.</summary>
-    public EngineMode SwitchMode(EngineMode mode) => (EngineMode)Interlocked.Exchange(ref _mode, (int)mode);
 }

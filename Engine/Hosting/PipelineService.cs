@@ -1,20 +1,28 @@
-using Engine.Exchange.Signing;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using System.Diagnostics;
+using Engine.Control.Commands;
+using Engine.Exchange.Signing;
+using Engine.Exchange.UserData;
+using Engine.Execution;
+using Engine.Feed;
+using Engine.Feed.Replay;
 using Engine.Feed.Synthetic;
 using Engine.Model;
 using Engine.Native;
+using Engine.State.Journal;
+using Engine.State.Reconciliation;
 using Engine.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Engine.Control.Commands;
 
 namespace Engine.Hosting;
 
 /// <summary>
-/// Runs the ring for the life of the host: builds it, starts the stages and the market source, reports
-/// throughput and latency periodically, and on shutdown stops intake, drains every stage in order and logs
-/// what each handled.
+/// Runs the ring for the life of the host: starts the stages, then what this mode trades with — execution's I/O loop
+/// (which first publishes the journal's positions), the user-data stream, the market source (the venue's streams, a
+/// replay, or the synthetic market) and the reconciler — reports throughput and latency periodically, and on shutdown
+/// stops intake, drains every stage in order, stops execution with its journal flushed, and logs what each handled.
 /// </summary>
 public sealed class PipelineService : BackgroundService
 {
@@ -23,25 +31,39 @@ public sealed class PipelineService : BackgroundService
     private readonly RingPipeline _constructed;
     private readonly SymbolTable _symbols;
     private readonly CommandBus _commands;
+    private readonly IServiceProvider _services;
+    private readonly SymbolUniverse _universe;
     private RingPipeline? _pipeline;
     private SyntheticMarketSource? _source;
+    private ReplayMarketSource? _replay;
+    private FeedService? _feed;
+    private ExecutionService? _execution;
+    private UserDataStream? _userStream;
+    private Reconciler? _reconciler;
 
-    public PipelineService(IOptions<EngineOptions> options, RingPipeline pipeline, SymbolTable symbols, CommandBus commands, ILogger<PipelineService> logger)
+    public PipelineService(
+        IOptions<EngineOptions> options, RingPipeline pipeline, SymbolUniverse universe, CommandBus commands, IServiceProvider services,
+        ILogger<PipelineService> logger)
     {
         _options = options.Value;
         _constructed = pipeline;
-        _symbols = symbols;
+        _universe = universe;
+        _symbols = universe.Table;
         _commands = commands;
+        _services = services;
         _logger = logger;
     }
 
     /// <summary>The running pipeline (null before start).</summary>
     public RingPipeline? Pipeline => _pipeline;
 
-    /// <summary>The market source (null before start).</summary>
+    /// <summary>The synthetic market source (null before start and in the other modes).</summary>
     public SyntheticMarketSource? Source => _source;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Events the market source has published so far, whichever it is (0 before start).</summary>
+    public long EventsPublished => _source?.Published ?? _replay?.Published ?? FeedEvents();
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var pipeline = _constructed;
         var ring = pipeline.Ring;
@@ -57,10 +79,85 @@ public sealed class PipelineService : BackgroundService
         }
 
         _pipeline = pipeline;
-        _source = new SyntheticMarketSource(ring, _symbols, _options.Synthetic);
-        _source.Start();
-        EngineLog.SourceStarted(_logger, _source.SymbolCount, _options.Synthetic.EventsPerSecond);
-        return base.StartAsync(cancellationToken);
+        var venue = _services.GetRequiredService<VenueSession>();
+        switch (venue.Mode)
+        {
+            case EngineMode.Synthetic:
+                _source = new SyntheticMarketSource(ring, _symbols, _options.Synthetic);
+                _source.Start();
+                EngineLog.SourceStarted(_logger, _source.SymbolCount, _options.Synthetic.EventsPerSecond);
+                break;
+            case EngineMode.Replay:
+                _replay = _services.GetRequiredService<ReplayMarketSource>();
+                _execution = _services.GetRequiredService<ExecutionService>();
+                _execution.Start();
+                _replay.Start();
+                var replay = _services.GetRequiredService<ReplayOptions>();
+                EngineLog.ReplayStarted(_logger, replay.Files.Count, replay.Speed > 0 ? $"x{replay.Speed:0.###}" : "as fast as the ring takes it");
+                break;
+            default:
+                await StartVenueAsync(venue, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Execution first (the journal's positions reach the brain and the tail before any market data), then the user
+    /// stream (so no fill of an order the journal left open is missed), then the market streams and the reconciler.
+    /// </summary>
+    private async Task StartVenueAsync(VenueSession venue, CancellationToken cancellationToken)
+    {
+        _execution = _services.GetRequiredService<ExecutionService>();
+        _execution.Start();
+        var userStream = "no user-data stream (orders on paper)";
+        if (venue.Credentials is not null)
+        {
+            _userStream = _services.GetRequiredService<UserDataStream>();
+            await _userStream.StartAsync(cancellationToken).ConfigureAwait(false);
+            userStream = "user-data stream started";
+        }
+
+        _feed = _services.GetRequiredService<FeedService>();
+        await _feed.StartAsync(_universe.Traded, cancellationToken).ConfigureAwait(false);
+        var connectTimeout = _services.GetRequiredService<FeedOptions>().ConnectTimeout;
+        try
+        {
+            await _feed.WaitUntilConnectedAsync(connectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            EngineLog.FeedSlowToConnect(_logger, connectTimeout);
+        }
+
+        if (venue.Credentials is not null)
+        {
+            _reconciler = _services.GetRequiredService<Reconciler>();
+            await _reconciler.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var journal = _services.GetRequiredService<IOptions<JournalOptions>>().Value.Directory;
+        var connected = _feed.Connections.Count(c => c.Connected);
+        var mode = _execution.Mode.ToString().ToLowerInvariant();
+        EngineLog.VenueConnected(_logger, connected, _universe.Traded.Count, userStream, mode, _execution.RunId, journal);
+    }
+
+    private long FeedEvents()
+    {
+        var feed = _feed;
+        if (feed is null)
+        {
+            return 0;
+        }
+
+        long events = 0;
+        foreach (var connection in feed.Connections)
+        {
+            events += connection.Counters.Published;
+        }
+
+        return events;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -106,23 +203,48 @@ public sealed class PipelineService : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_pipeline is null || _source is null)
+        if (_pipeline is null)
         {
             return;
         }
 
-        // The whole stop stays within Engine:ShutdownTimeout: a quarter for the source, the rest shared by the stages.
+        // The whole stop stays within Engine:ShutdownTimeout: a quarter for the sources, the rest shared by the stages
+        // and execution.
         var sourceTimeout = _options.ShutdownTimeout / 4;
-        var drainTimeout = (_options.ShutdownTimeout - sourceTimeout) / _pipeline.Stages.Count;
+        var drainTimeout = (_options.ShutdownTimeout - sourceTimeout) / (_pipeline.Stages.Count + 1);
 
-        // Intake stops on both producers: no new commands (those in flight still complete), no new market data.
+        // Intake stops on every producer: no new commands (those in flight still complete), no new market data, no
+        // reconciliation, no user-data events (execution's journal and the next start's recovery cover what follows).
         _commands.Close();
-        if (!_source.Stop(sourceTimeout))
+        using (var sources = new CancellationTokenSource(sourceTimeout))
+        {
+            if (_reconciler is not null)
+            {
+                await _reconciler.StopAsync(sources.Token).ConfigureAwait(false);
+            }
+
+            if (_feed is not null)
+            {
+                await _feed.StopAsync(sources.Token).ConfigureAwait(false);
+            }
+
+            if (_userStream is not null)
+            {
+                await _userStream.StopAsync(sources.Token).ConfigureAwait(false);
+            }
+        }
+
+        if (_source is not null && !_source.Stop(sourceTimeout))
         {
             EngineLog.SourceDidNotStop(_logger, sourceTimeout);
         }
 
-        EngineLog.Stopping(_logger, _source.Published);
+        if (_replay is not null && !_replay.Stop(sourceTimeout))
+        {
+            EngineLog.SourceDidNotStop(_logger, sourceTimeout);
+        }
+
+        EngineLog.Stopping(_logger, EventsPublished);
         _pipeline.HaltAndDrain(drainTimeout);
         for (var i = 0; i < _pipeline.Stages.Count; i++)
         {
@@ -133,6 +255,15 @@ public sealed class PipelineService : BackgroundService
             }
 
             EngineLog.StageStopped(_logger, stage.Name, _pipeline.Statistics[i].Events, _pipeline.Statistics[i].Batches);
+        }
+
+        if (_execution is not null)
+        {
+            // Stops the I/O loop and flushes the journal; the venue itself closes after the host (Program disposes it).
+            _execution.Stop(drainTimeout);
+            _execution.Dispose();
+            var journal = $"{_execution.Journal.RecordsWritten} records, {_execution.Journal.Fsyncs} fsyncs";
+            EngineLog.ExecutionStopped(_logger, journal);
         }
 
         ReportFaults();

@@ -7,6 +7,7 @@ using Grpc.HealthCheck;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Tests.Ring;
+using Microsoft.Extensions.DependencyInjection;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Tests.Control;
@@ -21,7 +22,9 @@ public sealed class HealthMonitorTests
         var options = new EngineOptions { Ring = new RingOptions { Size = 1024 } };
         var pipeline = new RingPipeline(options.Ring);
         var bus = new CommandBus(pipeline.Ring, pipeline.Replies, pipeline.CommandOwners, CommandOwnership.MissingOwner);
-        var service = new PipelineService(Options.Create(options), pipeline, new SymbolTable(), bus, NullLogger<PipelineService>.Instance);
+        var venue = await VenueSession.OpenAsync(new LaunchSettings { Mode = EngineMode.Synthetic }, new global::Simulator.SimulatorOptions(), CancellationToken.None);
+        using var services = new ServiceCollection().AddSingleton(venue).BuildServiceProvider();
+        var service = new PipelineService(Options.Create(options), pipeline, new SymbolUniverse(new SymbolTable()), bus, services, NullLogger<PipelineService>.Instance);
         var grpcHealth = new HealthServiceImpl();
         var events = new EngineEvents();
         using var subscription = events.Subscribe();

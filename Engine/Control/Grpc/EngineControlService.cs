@@ -97,7 +97,7 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
             Uptime = Duration.FromTimeSpan(_runtime.Uptime),
             RingSlots = _pipeline.Ring.BufferSize,
             RingCursor = _pipeline.Ring.Cursor,
-            EventsPublished = _service.Source?.Published ?? 0,
+            EventsPublished = _service.EventsPublished,
             CommandsCompleted = _pipeline.Replies.Completed,
             Paused = _pipeline.Brain.Counters.Paused,
             Version = _runtime.Version,

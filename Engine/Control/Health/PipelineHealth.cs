@@ -70,3 +70,26 @@ public sealed class SyntheticFeedHealth(PipelineService service, TimeSpan staleA
             : ComponentCheck.Up($"synthetic source, {published} events published");
     }
 }
+
+/// <summary>The replay source: running, finished at the end of its files (still healthy: the run is complete), or stopped on a bad row.</summary>
+public sealed class ReplayFeedHealth(Engine.Feed.Replay.ReplayMarketSource replay) : IHealthComponent
+{
+    public string Name => "feed";
+
+    public ComponentCheck Check()
+    {
+        if (replay.Error is { } error)
+        {
+            return ComponentCheck.Down($"replay stopped after {replay.Published} events: {error.Message}");
+        }
+
+        if (replay.ReachedEnd)
+        {
+            return ComponentCheck.Up($"replay finished: {replay.Published} events from {replay.Files.Count} file(s)");
+        }
+
+        return replay.IsRunning
+            ? ComponentCheck.Up($"replaying: {replay.Published} events so far")
+            : ComponentCheck.Down("replay not running");
+    }
+}

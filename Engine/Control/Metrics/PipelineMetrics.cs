@@ -6,7 +6,7 @@ using Engine.Telemetry;
 namespace Engine.Control.Metrics;
 
 /// <summary>The ring, its stages, the events that reached the tail and the market source.</summary>
-public sealed class PipelineMetrics(PipelineService service, RingPipeline pipeline, SymbolTable symbols) : IMetricsSource
+public sealed class PipelineMetrics(PipelineService service, RingPipeline pipeline, SymbolTable symbols, LaunchSettings launch) : IMetricsSource
 {
     private static readonly (MarketEventKind Kind, string Name)[] s_kinds =
     [
@@ -89,11 +89,18 @@ public sealed class PipelineMetrics(PipelineService service, RingPipeline pipeli
         }
 
         writer.Family("engine_feed_events_published_total", "counter", "Events the market source has published into the ring.");
-        writer.Sample("engine_feed_events_published_total", service.Source?.Published ?? 0, ("source", "synthetic"));
+        writer.Sample("engine_feed_events_published_total", service.EventsPublished, ("source", SourceName(launch.Mode)));
 
         writer.Family("engine_commands_completed_total", "counter", "Commands that went through the ring and reached the tail.");
         writer.Sample("engine_commands_completed_total", pipeline.Replies.Completed);
     }
+
+    private static string SourceName(EngineMode mode) => mode switch
+    {
+        EngineMode.Synthetic => "synthetic",
+        EngineMode.Replay => "replay",
+        _ => "websocket",
+    };
 }
 
 /// <summary>The run itself: build, start time, venue mode, health.</summary>
