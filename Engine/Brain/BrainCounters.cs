@@ -45,6 +45,8 @@ public enum BrainCounter
     InvalidOrderUpdates,
     /// <summary>Position events (journal rebuild, reconciliation) that changed the position the brain held.</summary>
     PositionsReplaced,
+    /// <summary>Back-filled candles taken into the history without a decision (their prices are minutes old).</summary>
+    BackfilledCandles,
 }
 
 /// <summary>

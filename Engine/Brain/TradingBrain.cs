@@ -224,6 +224,20 @@ public sealed class TradingBrain
             state.LastPrice = state.Minutes.LastClosed.Close;
         }
 
+        if (k.IsBackfilled)
+        {
+            // History fetched to fill a gap (or to warm up at start) feeds the indicators but decides nothing: its
+            // prices are minutes old, and an order sent now on them would trade a market that has moved on. The next
+            // live candle decides with the history complete.
+            Counters.Increment(BrainCounter.BackfilledCandles);
+            if (evaluated)
+            {
+                data.Notes |= BrainNotes.Evaluated;
+            }
+
+            return;
+        }
+
         CheckStop(ref data, state);
         if (evaluated)
         {

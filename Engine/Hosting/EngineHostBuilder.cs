@@ -153,11 +153,13 @@ public static class EngineHostBuilder
 
         var app = builder.Build();
         var endpoints = app.Services.GetRequiredService<ControlEndpoints>();
-        var metrics = app.Services.GetRequiredService<MetricsEndpoint>();
+        // Resolved on the first scrape, not here: the metrics read the ring, which is built only once the symbols are known.
+        MetricsEndpoint? metrics = null;
         app.Use(async (context, next) =>
         {
             if (endpoints.IsMetricsPort(context.Connection.LocalPort))
             {
+                metrics ??= app.Services.GetRequiredService<MetricsEndpoint>();
                 await metrics.HandleAsync(context).ConfigureAwait(false);
                 return;
             }

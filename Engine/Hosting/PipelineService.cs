@@ -259,9 +259,9 @@ public sealed class PipelineService : BackgroundService
 
         if (_execution is not null)
         {
-            // Stops the I/O loop and flushes the journal; the venue itself closes after the host (Program disposes it).
+            // Stops the I/O loop and flushes the journal (the container disposes the rest); the venue itself closes
+            // after the host (Program disposes it).
             _execution.Stop(drainTimeout);
-            _execution.Dispose();
             var journal = $"{_execution.Journal.RecordsWritten} records, {_execution.Journal.Fsyncs} fsyncs";
             EngineLog.ExecutionStopped(_logger, journal);
         }

@@ -100,6 +100,12 @@ public static class TradingServices
         {
             var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
             var universe = sp.GetRequiredService<SymbolUniverse>();
+            if (venue.RestBaseAddress is not null && universe.Traded.Count == 0)
+            {
+                // The brain and execution take the venue's rules at construction: built earlier, they would have none.
+                throw new InvalidOperationException("The ring was requested before the symbols were discovered (EngineHostBuilder.PrepareAsync).");
+            }
+
             var holder = sp.GetRequiredService<ExecutionHolder>();
             var client = venue.Credentials is null ? null : sp.GetRequiredService<BinanceRestClient>();
             return new RingPipeline(

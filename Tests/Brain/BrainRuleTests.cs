@@ -290,6 +290,30 @@ public sealed class BrainRuleTests
     }
 
     [Fact]
+    public void Back_filled_candles_feed_the_indicators_but_decide_nothing_until_a_live_candle()
+    {
+        var d = new BrainDriver(TestOptions(), 1);
+        for (var m = 0; m < Warmup; m++)
+        {
+            var history = BrainData.KlineEvent(S(1), TrendCandle(m));
+            history.Candle.IsBackfilled = true;
+            Assert.Equal(0, d.Send(history).IntentCount);
+        }
+
+        // The spike that enters on a live candle (first test) is ignored when it is history...
+        var stale = BrainData.KlineEvent(S(1), TrendCandle(Warmup, Spike));
+        stale.Candle.IsBackfilled = true;
+        Assert.Equal(0, d.Send(stale).IntentCount);
+        Assert.Equal(Warmup + 1, d.Brain.Counters[BrainCounter.BackfilledCandles]);
+        Assert.Equal(0, d.Brain.Counters[BrainCounter.EntrySignals]);
+        Assert.True(d.Brain.TryGetReading(S(1), out _));
+
+        // ...and the next live candle, with the warmed history, decides.
+        var live = Assert.Single(Intents(d.Kline(1, Warmup + 1, Spike)));
+        Assert.Equal(IntentAction.Enter, live.Action);
+    }
+
+    [Fact]
     public void Equity_from_account_events_sizes_the_next_entry()
     {
         var small = new BrainDriver(TestOptions(), 1);
