@@ -124,6 +124,7 @@ public static class EngineHostBuilder
         services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService(sp => sp.GetRequiredService<CooldownWatcher>());
+        services.AddHostedService<ActivityWatcher>();
         services.AddHostedService<StartupReporter>();
 
         services.AddGrpc(grpc =>

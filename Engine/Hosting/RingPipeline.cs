@@ -60,7 +60,7 @@ public sealed class RingPipeline
         var (executionStage, startExecution) = Gateway is null
             ? Processor("execution", Ring.NewBarrier(brainStage.Sequence), executionTiming)
             : Processor("execution", Ring.NewBarrier(brainStage.Sequence), new ExecutionStage<TimingStage>(Gateway, executionTiming));
-        var tailStage = new TailStage(Statistics[2], TailCounters, Replies);
+        var tailStage = new TailStage(Statistics[2], TailCounters, Replies, Activity);
         var (tail, startTail) = Positions is null
             ? Processor("tail", Ring.NewBarrier(executionStage.Sequence), tailStage)
             : Processor("tail", Ring.NewBarrier(executionStage.Sequence), new PositionStage<TailStage>(Positions, PositionCounters, tailStage));
@@ -97,6 +97,9 @@ public sealed class RingPipeline
 
     /// <summary>The tail's position book (null when this run sends no orders).</summary>
     public PositionBook? Positions { get; }
+
+    /// <summary>Signals and fills the tail copies out for the control plane's event stream.</summary>
+    public ActivityTap Activity { get; } = new();
 
     /// <summary>What the tail's position keeper applied.</summary>
     public PositionStageCounters PositionCounters { get; } = new();

@@ -50,12 +50,14 @@ public readonly struct TailStage : IEventHandler<MarketEvent>
     private readonly TimingStage _timing;
     private readonly TailCounters _counters;
     private readonly CommandReplies _replies;
+    private readonly ActivityTap? _activity;
 
-    public TailStage(StageStatistics statistics, TailCounters counters, CommandReplies replies)
+    public TailStage(StageStatistics statistics, TailCounters counters, CommandReplies replies, ActivityTap? activity = null)
     {
         _timing = new TimingStage(StagePoint.Tail, statistics);
         _counters = counters;
         _replies = replies;
+        _activity = activity;
     }
 
     public void OnEvent(ref MarketEvent data, long sequence, bool endOfBatch)
@@ -66,6 +68,38 @@ public readonly struct TailStage : IEventHandler<MarketEvent>
             _replies.Complete(data.Command.CorrelationId, sequence);
         }
 
+        if (_activity is not null)
+        {
+            Tap(ref data);
+        }
+
         _timing.OnEvent(ref data, sequence, endOfBatch);
+    }
+
+    // Signals and fills for the control plane's event stream: copied into the tap's pre-allocated ring, never formatted here.
+    private void Tap(ref MarketEvent data)
+    {
+        for (var i = 0; i < data.IntentCount; i++)
+        {
+            ref readonly var intent = ref data.Intents[i];
+            if (intent.Action == IntentAction.Enter)
+            {
+                _activity!.Write(new Activity
+                {
+                    Kind = ActivityKind.Signal, Symbol = intent.Symbol, Side = intent.Side, Price = intent.ReferencePrice,
+                    Quantity = intent.Quantity, ConfidenceBasisPoints = intent.ConfidenceBasisPoints,
+                });
+            }
+        }
+
+        if (data.Kind == MarketEventKind.OrderUpdate && !data.OrderUpdate.LastFillQuantity.IsZero)
+        {
+            ref readonly var update = ref data.OrderUpdate;
+            _activity!.Write(new Activity
+            {
+                Kind = ActivityKind.Fill, Symbol = data.Symbol, Side = update.Side, Price = update.LastFillPrice,
+                Quantity = update.LastFillQuantity, OrderId = update.OrderId, ClientOrderId = update.ClientOrderId,
+            });
+        }
     }
 }

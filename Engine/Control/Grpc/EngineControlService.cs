@@ -2,8 +2,11 @@ using Engine.Control.Commands;
 using Engine.Control.Health;
 using Engine.Control.Metrics;
 using Engine.Control.V1;
+using Engine.Execution;
 using Engine.Hosting;
 using Engine.Model;
+using Engine.State.Positions;
+using Engine.State.Reconciliation;
 using Engine.Telemetry;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -33,12 +36,19 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ControlOptions _options;
     private readonly ILogger<EngineControlService> _logger;
+    private readonly VenueSession _venue;
+    private readonly SymbolTable _symbols;
+    private readonly IServiceProvider _parts;
 
     public EngineControlService(
         PipelineService service, RingPipeline pipeline, CommandBus commands, HealthMonitor health, EngineEvents events,
         EngineRuntime runtime, IEnumerable<NotMonitored> notMonitored, CommandCounters counters,
-        IHostApplicationLifetime lifetime, IOptions<EngineOptions> options, ILogger<EngineControlService> logger)
+        IHostApplicationLifetime lifetime, IOptions<EngineOptions> options, VenueSession venue, SymbolTable symbols,
+        IServiceProvider parts, ILogger<EngineControlService> logger)
     {
+        _venue = venue;
+        _symbols = symbols;
+        _parts = parts;
         _service = service;
         _pipeline = pipeline;
         _commands = commands;
@@ -130,8 +140,27 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
         return Task.FromResult(status);
     }
 
-    public override Task<ListPositionsResponse> ListPositions(ListPositionsRequest request, ServerCallContext context) =>
-        throw Missing("ListPositions", "positions are kept by the State part (issue 8), which is not in this build");
+    public override Task<ListPositionsResponse> ListPositions(ListPositionsRequest request, ServerCallContext context)
+    {
+        var book = _parts.GetService(typeof(PositionBook)) as PositionBook
+            ?? throw Missing("ListPositions", $"mode {_runtime.Launch.Mode.ToString().ToLowerInvariant()} sends no orders, so it holds no positions");
+        var open = new List<PositionSnapshot>();
+        book.CopyOpen(open);
+        var response = new ListPositionsResponse();
+        foreach (var position in open)
+        {
+            response.Positions.Add(new Position
+            {
+                Symbol = _symbols.NameOf(position.Symbol),
+                Side = position.Amount.IsNegative ? "SHORT" : "LONG",
+                Quantity = (position.Amount.IsNegative ? -position.Amount : position.Amount).ToString(),
+                EntryPrice = position.EntryPrice.ToString(),
+                UnrealizedPnl = position.UnrealizedPnl.ToString(),
+            });
+        }
+
+        return Task.FromResult(response);
+    }
 
     public override Task<ListOrdersResponse> ListOrders(ListOrdersRequest request, ServerCallContext context)
     {
@@ -141,11 +170,68 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
             throw Invalid("ListOrders", $"symbol '{request.Symbol}' is not a symbol name (upper-case letters, digits and '_', at most {SymbolTable.MaxNameLength})");
         }
 
-        throw Missing("ListOrders", "orders are kept by the Execution part (issue 8), which is not in this build");
+        var execution = _parts.GetService(typeof(ExecutionService)) as ExecutionService
+            ?? throw Missing("ListOrders", $"mode {_runtime.Launch.Mode.ToString().ToLowerInvariant()} sends no orders");
+        var response = new ListOrdersResponse();
+        Span<byte> id = stackalloc byte[ClientOrderId.MaxLength];
+        foreach (var order in execution.OpenOrders)
+        {
+            if (request.Symbol.Length > 0 && order.Symbol != request.Symbol)
+            {
+                continue;
+            }
+
+            var written = ClientOrderId.Format(order.ClientOrderId, id);
+            response.Orders.Add(new Order
+            {
+                Symbol = order.Symbol,
+                OrderId = order.OrderId,
+                ClientOrderId = System.Text.Encoding.ASCII.GetString(id[..written]),
+                Side = order.Side == Side.Buy ? "BUY" : "SELL",
+                Type = order.Kind.ToString().ToUpperInvariant(),
+                Status = StatusName(order.Status),
+                Price = order.Price.ToString(),
+                Quantity = order.Quantity.ToString(),
+                FilledQuantity = order.Filled.ToString(),
+            });
+        }
+
+        return Task.FromResult(response);
     }
 
-    public override Task<ReconcileResponse> Reconcile(ReconcileRequest request, ServerCallContext context) =>
-        throw Missing("Reconcile", "reconciliation belongs to the State part's reconciler (issue 8), which is not in this build");
+    public override async Task<ReconcileResponse> Reconcile(ReconcileRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var reconciler = _parts.GetService(typeof(Reconciler)) as Reconciler
+            ?? throw Missing("Reconcile", $"mode {_runtime.Launch.Mode.ToString().ToLowerInvariant()} has no venue account to reconcile against (orders stay on paper)");
+        var report = await reconciler.ReconcileAsync(request.DryRun, context.CancellationToken).ConfigureAwait(false);
+        if (!report.Succeeded)
+        {
+            _counters.Count("Reconcile", "unavailable");
+            throw new RpcException(new Status(StatusCode.Unavailable, $"Reconcile: the venue could not be read ({report.Error}); nothing was changed"));
+        }
+
+        _counters.Count("Reconcile", "completed");
+        var response = new ReconcileResponse { DryRun = report.DryRun, CompletedAt = Timestamp.FromDateTimeOffset(report.CompletedAt) };
+        foreach (var mismatch in report.Mismatches)
+        {
+            response.Mismatches.Add(new Mismatch { What = mismatch.What, Engine = mismatch.Engine, Venue = mismatch.Venue, Action = report.DryRun ? "" : mismatch.Action });
+        }
+
+        return response;
+    }
+
+    private static string StatusName(OrderStatus status) => status switch
+    {
+        OrderStatus.New => "NEW",
+        OrderStatus.PartiallyFilled => "PARTIALLY_FILLED",
+        OrderStatus.Filled => "FILLED",
+        OrderStatus.Canceled => "CANCELED",
+        OrderStatus.Rejected => "REJECTED",
+        OrderStatus.Expired => "EXPIRED",
+        _ => "PENDING",
+    };
 
     public override Task<CommandReply> Pause(PauseRequest request, ServerCallContext context)
     {
@@ -176,10 +262,13 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
             throw Invalid("SetMode", $"mode must be MODE_PAPER or MODE_LIVE (got {request.Mode})");
         }
 
-        if (request.Mode == Mode.Live && _runtime.Launch.Credentials is null)
+        if (request.Mode == Mode.Live && !_venue.SendsOrders)
         {
             _counters.Count("SetMode", "failed_precondition");
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "SetMode: live needs BINANCE_API_KEY and BINANCE_API_SECRET, which this engine was started without"));
+            var why = _runtime.Launch.Mode is EngineMode.Paper or EngineMode.Live
+                ? "live needs BINANCE_API_KEY and BINANCE_API_SECRET, which this engine was started without"
+                : $"mode {_runtime.Launch.Mode.ToString().ToLowerInvariant()} has no venue to send orders to";
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"SetMode: {why}"));
         }
 
         return SendAsync("SetMode", CommandKind.SetMode, (long)request.Mode, context);
