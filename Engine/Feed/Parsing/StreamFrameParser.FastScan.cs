@@ -40,6 +40,13 @@ public sealed partial class StreamFrameParser
         return table;
     }
 
+    /// <summary>The fast scanner alone, for the benchmark's breakdown of where a frame's time goes.</summary>
+    internal bool ScanOnly(ReadOnlySpan<byte> frame)
+    {
+        NewGeneration();
+        return FastScan(frame);
+    }
+
     private bool FastScan(ReadOnlySpan<byte> frame)
     {
         var i = SkipWhitespace(frame, 0);
@@ -269,7 +276,8 @@ public sealed partial class StreamFrameParser
     }
 
     // The index of the closing quote of a string whose content starts at `i`, or -1 (end of frame, or a byte the
-    // reader must judge).
+    // reader must judge). Byte by byte: Binance's strings are a few bytes long, too short for wider steps to pay
+    // (an eight-byte SWAR version measured 10-20 % slower per frame).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int StringEnd(ReadOnlySpan<byte> frame, int i)
     {

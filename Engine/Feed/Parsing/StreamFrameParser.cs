@@ -701,9 +701,7 @@ public sealed partial class StreamFrameParser
         }
 
         // The same test as Utf8JsonReader.TryGetInt64: an integer in range, no fraction or exponent.
-        if (field.Type != JsonTokenType.Number
-            || !Utf8Parser.TryParse(frame.Slice(field.Start, field.Length), out value, out var consumed)
-            || consumed != field.Length)
+        if (field.Type != JsonTokenType.Number || !TryParseInt64(frame.Slice(field.Start, field.Length), out value))
         {
             value = 0;
             return FrameProblem.WrongType;
@@ -711,6 +709,37 @@ public sealed partial class StreamFrameParser
 
         return FrameProblem.None;
     }
+
+    // A JSON number token as a long, exactly as Utf8Parser (and so Utf8JsonReader.TryGetInt64) reads it. Up to 18
+    // digits cannot overflow and are summed inline; longer ones, a fraction or an exponent go to Utf8Parser.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryParseInt64(ReadOnlySpan<byte> number, out long value)
+    {
+        var negative = !number.IsEmpty && number[0] == (byte)'-';
+        var digits = negative ? number[1..] : number;
+        if ((uint)(digits.Length - 1) < 18)
+        {
+            long sum = 0;
+            foreach (var b in digits)
+            {
+                var digit = (uint)(b - '0');
+                if (digit > 9)
+                {
+                    return TryParseInt64Slow(number, out value);
+                }
+
+                sum = (sum * 10) + digit;
+            }
+
+            value = negative ? -sum : sum;
+            return true;
+        }
+
+        return TryParseInt64Slow(number, out value);
+    }
+
+    private static bool TryParseInt64Slow(ReadOnlySpan<byte> number, out long value) =>
+        Utf8Parser.TryParse(number, out value, out var consumed) && consumed == number.Length;
 
     private FrameProblem ReadCount(int table, byte name, ReadOnlySpan<byte> frame, out int value)
     {
