@@ -677,9 +677,10 @@ internal sealed class StreamSession
 
         ref var slot = ref _ring[sequence];
         slot = data;
-        slot.Stamps[(int)StagePoint.Published] = Stopwatch.GetTimestamp();
+        var published = Stopwatch.GetTimestamp();
+        slot.Stamps[(int)StagePoint.Published] = published;
         _ring.Publish(sequence);
-        Counters.Publish();
+        Counters.CountPublished(data.ReceivedTimestamp, published);
     }
 
     private enum HoldReason : byte

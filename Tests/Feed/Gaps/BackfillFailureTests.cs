@@ -122,6 +122,7 @@ public sealed class BackfillFailureTests
         }
 
         Assert.Equal(0, PrometheusText.Value(families, "engine_feed_reconnects_total", ("stream", "market-0"), ("reason", "dropped")));
+        Assert.True(PrometheusText.Value(families, "engine_feed_receive_to_ring_seconds_count") > 100);
 
         await h.Feed.StopAsync();
         Assert.False(new FeedHealth(h.Feed).Check().Serving);

@@ -187,6 +187,10 @@ public sealed class RawServerTests(ITestOutputHelper output)
             }
 
             output.WriteLine($"allocated process-wide per window of {Measured} messages: {string.Join(", ", perWindow)} B");
+            var latency = new long[Engine.Telemetry.LatencyHistogram.BucketCount];
+            feed.Connections[0].Counters.ReceiveToRing.CopyTo(latency);
+            output.WriteLine($"receive → ring (bursts of {Measured} on loopback): p50 {Engine.Telemetry.LatencyHistogram.ValueAtPercentile(latency, 50)} ns, "
+                + $"p99 {Engine.Telemetry.LatencyHistogram.ValueAtPercentile(latency, 99)} ns, mean {feed.Connections[0].Counters.ReceiveToRingSumNanoseconds / feed.Connections[0].Counters.Published} ns");
             var least = (double)perWindow.Min() / Measured;
             Assert.True(least < 1.0, $"{string.Join(", ", perWindow)} B per window of {Measured} messages: at least {least:0.###} B per message");
         }
