@@ -18,5 +18,10 @@ if (args.Length > 0 && args[0] == "simulator")
     return Benchmarks.Simulator.SimulatorHarness.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "feedparser")
+{
+    return FeedParserHarness.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(PercentileConfig).Assembly).Run(args);
 return 0;

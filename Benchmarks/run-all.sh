@@ -10,7 +10,7 @@ dotnet build -c Release . >/dev/null
 # With arguments, only the BenchmarkDotNet suites named (e.g. `run-all.sh OrderSigningBenchmarks`) and no harnesses.
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-  suites=(RingThroughputBenchmarks PingPongBenchmarks PipelineBenchmarks OrderSigningBenchmarks BrainBenchmarks RestClientBenchmarks)
+  suites=(RingThroughputBenchmarks PingPongBenchmarks PipelineBenchmarks OrderSigningBenchmarks BrainBenchmarks RestClientBenchmarks FeedParserBenchmarks)
 fi
 
 for suite in "${suites[@]}"; do

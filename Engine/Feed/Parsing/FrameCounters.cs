@@ -17,6 +17,7 @@ public sealed class FrameCounters
     private readonly long[] _skips = new long[(int)SkipReason.UnusedEvent + 1];
     private readonly long[] _problems = new long[(int)FrameProblem.UnknownSymbol + 1];
     private long _bytes;
+    private long _readerPasses;
 
     /// <summary>Frames parsed, whatever their outcome.</summary>
     public long Frames
@@ -36,6 +37,12 @@ public sealed class FrameCounters
     /// <summary>Bytes of all frames parsed.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 
+    /// <summary>
+    /// Frames the fast scanner left to the <see cref="System.Text.Json.Utf8JsonReader"/> pass (escapes, non-ASCII,
+    /// deep nesting, invalid JSON). Near zero on a healthy Binance feed; a rising share means slower parsing.
+    /// </summary>
+    public long ReaderPasses => Volatile.Read(ref _readerPasses);
+
     /// <summary>Frames with this outcome.</summary>
     public long Of(FrameOutcome outcome) => Volatile.Read(ref _outcomes[(int)outcome]);
 
@@ -47,6 +54,8 @@ public sealed class FrameCounters
 
     /// <summary>Frames dropped for this problem (outcomes UnknownSymbol, UnknownStream and Malformed).</summary>
     public long Of(FrameProblem problem) => Volatile.Read(ref _problems[(int)problem]);
+
+    internal void CountReaderPass() => _readerPasses++;
 
     internal void CountEvent(MarketEventKind kind, int bytes)
     {

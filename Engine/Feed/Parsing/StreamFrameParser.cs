@@ -34,7 +34,7 @@ namespace Engine.Feed.Parsing;
 /// when it is not valid JSON, and a log line the first time its problem is seen.
 /// </para>
 /// </remarks>
-public sealed class StreamFrameParser
+public sealed partial class StreamFrameParser
 {
     /// <summary>How many leading bytes of a dropped frame are logged (escaped) as its sample.</summary>
     public const int SampleLength = 200;
@@ -103,16 +103,18 @@ public sealed class StreamFrameParser
     /// </summary>
     public FrameOutcome Parse(ReadOnlySpan<byte> frame, long receivedTimestamp, ref MarketEvent evt)
     {
-        if (++_generation == int.MaxValue)
-        {
-            Array.Clear(_fields);
-            _generation = 1;
-        }
-
-        _duplicate = false;
-        _scratchUsed = 0;
         _badField = 0;
         _badKind = ReadKind.Envelope;
+        NewGeneration();
+        if (FastScan(frame))
+        {
+            return Interpret(frame, receivedTimestamp, ref evt);
+        }
+
+        // Whatever the fast scanner does not take (escapes, non-ASCII, deep nesting, invalid JSON) is read again,
+        // from scratch, by Utf8JsonReader, which also decides what is invalid.
+        _counters.CountReaderPass();
+        NewGeneration();
         bool valid;
         try
         {
@@ -124,6 +126,19 @@ public sealed class StreamFrameParser
         }
 
         return valid ? Interpret(frame, receivedTimestamp, ref evt) : Drop(FrameOutcome.Malformed, FrameProblem.InvalidJson, frame);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NewGeneration()
+    {
+        if (++_generation == int.MaxValue)
+        {
+            Array.Clear(_fields);
+            _generation = 1;
+        }
+
+        _duplicate = false;
+        _scratchUsed = 0;
     }
 
     private static bool[] NameSet(string names)
@@ -686,9 +701,7 @@ public sealed class StreamFrameParser
         }
 
         // The same test as Utf8JsonReader.TryGetInt64: an integer in range, no fraction or exponent.
-        if (field.Type != JsonTokenType.Number
-            || !Utf8Parser.TryParse(frame.Slice(field.Start, field.Length), out value, out var consumed)
-            || consumed != field.Length)
+        if (field.Type != JsonTokenType.Number || !TryParseInt64(frame.Slice(field.Start, field.Length), out value))
         {
             value = 0;
             return FrameProblem.WrongType;
@@ -696,6 +709,37 @@ public sealed class StreamFrameParser
 
         return FrameProblem.None;
     }
+
+    // A JSON number token as a long, exactly as Utf8Parser (and so Utf8JsonReader.TryGetInt64) reads it. Up to 18
+    // digits cannot overflow and are summed inline; longer ones, a fraction or an exponent go to Utf8Parser.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryParseInt64(ReadOnlySpan<byte> number, out long value)
+    {
+        var negative = !number.IsEmpty && number[0] == (byte)'-';
+        var digits = negative ? number[1..] : number;
+        if ((uint)(digits.Length - 1) < 18)
+        {
+            long sum = 0;
+            foreach (var b in digits)
+            {
+                var digit = (uint)(b - '0');
+                if (digit > 9)
+                {
+                    return TryParseInt64Slow(number, out value);
+                }
+
+                sum = (sum * 10) + digit;
+            }
+
+            value = negative ? -sum : sum;
+            return true;
+        }
+
+        return TryParseInt64Slow(number, out value);
+    }
+
+    private static bool TryParseInt64Slow(ReadOnlySpan<byte> number, out long value) =>
+        Utf8Parser.TryParse(number, out value, out var consumed) && consumed == number.Length;
 
     private FrameProblem ReadCount(int table, byte name, ReadOnlySpan<byte> frame, out int value)
     {

@@ -40,6 +40,9 @@ public sealed class CapturedFrameTests
         Assert.Equal(frames.Sum(f => (long)f.Length), counters.Bytes);
         Assert.Equal(0, counters.Of(FrameOutcome.Malformed));
         Assert.Equal(0, counters.Of(FrameOutcome.UnknownSymbol));
+
+        // Real frames all take the fast scanner; none needs the reader pass.
+        Assert.Equal(0, counters.ReaderPasses);
         Assert.Equal(byType.GetValueOrDefault("aggTrade") + marketTrades, counters.Of(MarketEventKind.Trade));
         Assert.Equal(byType.GetValueOrDefault("kline"), counters.Of(MarketEventKind.Candle));
         Assert.Equal(byType.GetValueOrDefault("bookTicker"), counters.Of(MarketEventKind.Quote));
