@@ -87,8 +87,14 @@ public sealed class FeedOptions
     /// <summary>Most symbols discovery returns (ranked by 24 h quote volume).</summary>
     public int MaxSymbols { get; set; } = 50;
 
-    /// <summary>Used (with a warning) when discovery fails: liquid USDT perpetuals.</summary>
-    public List<string> FallbackSymbols { get; set; } = [.. DefaultFallbackSymbols];
+    /// <summary>
+    /// Used (with a warning) when discovery fails; empty means <see cref="DefaultFallbackSymbols"/>. Empty by default
+    /// because configuration binding overlays a list element by element instead of replacing it.
+    /// </summary>
+    public string[] FallbackSymbols { get; set; } = [];
+
+    /// <summary>The fallback list in force: <see cref="FallbackSymbols"/>, or the default 20 when none are configured.</summary>
+    public IReadOnlyList<string> EffectiveFallbackSymbols => FallbackSymbols is { Length: > 0 } ? FallbackSymbols : DefaultFallbackSymbols;
 
     /// <summary>How long a symbol's events are held after a reconnect waiting for its first kline to show whether candles were missed.</summary>
     public TimeSpan ReconnectHoldTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -152,8 +158,8 @@ public sealed class FeedOptionsValidator : IValidateOptions<FeedOptions>
             "must be positive and not above BackoffMax");
         Check(options.BackoffResetAfter > TimeSpan.Zero, nameof(FeedOptions.BackoffResetAfter), "must be positive");
         Check(options.MaxSymbols is >= 1 and <= 4096, nameof(FeedOptions.MaxSymbols), "must be 1..4096");
-        Check(options.FallbackSymbols is { Count: > 0 } && options.FallbackSymbols.TrueForAll(IsSymbolName), nameof(FeedOptions.FallbackSymbols),
-            "must list at least one symbol, each A-Z/0-9/_ only (e.g. BTCUSDT)");
+        Check(options.FallbackSymbols is not null && Array.TrueForAll(options.FallbackSymbols, IsSymbolName), nameof(FeedOptions.FallbackSymbols),
+            "must list symbols of A-Z/0-9/_ only (e.g. BTCUSDT), or none for the default list");
         Check(options.ReconnectHoldTimeout > TimeSpan.Zero, nameof(FeedOptions.ReconnectHoldTimeout), "must be positive");
         Check(options.MaxHeldEventsPerSymbol >= 16, nameof(FeedOptions.MaxHeldEventsPerSymbol), "must be at least 16");
         Check(options.BackfillConcurrency is >= 1 and <= 64, nameof(FeedOptions.BackfillConcurrency), "must be 1..64");

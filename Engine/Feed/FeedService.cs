@@ -79,6 +79,9 @@ public sealed class FeedService : IAsyncDisposable
     /// <summary>The connections planned at start.</summary>
     public IReadOnlyList<ConnectionPlan> Plan { get; private set; } = [];
 
+    /// <summary>The first minute whose closed candle the feed delivers for every symbol (venue ms; set at start, warm-up included).</summary>
+    public long FirstMinuteMs { get; private set; }
+
     /// <summary>Whether the feed runs (started and not stopped).</summary>
     public bool IsRunning => Volatile.Read(ref _state) == 1;
 
@@ -125,7 +128,7 @@ public sealed class FeedService : IAsyncDisposable
         }
 
         Plan = StreamPlanner.Plan(_table, symbols, _options.Streams, _options.MaxStreamsPerConnection);
-        var firstMinute = CandleContinuity.MinuteOf(_venueNowMs()) - ((long)_options.WarmupMinutes * CandleContinuity.MinuteMs);
+        var firstMinute = FirstMinuteMs = CandleContinuity.MinuteOf(_venueNowMs()) - ((long)_options.WarmupMinutes * CandleContinuity.MinuteMs);
         var backfiller = _backfiller = new CandleBackfiller(_rest, _options, _loggers.CreateLogger<CandleBackfiller>());
         var sessionLogger = _loggers.CreateLogger<StreamSession>();
         var parserLogger = _loggers.CreateLogger<StreamFrameParser>();

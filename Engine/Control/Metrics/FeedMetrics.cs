@@ -19,6 +19,9 @@ public sealed class FeedMetrics(FeedService feed) : IMetricsSource
         (FrameOutcome.UnknownStream, "unknown_stream"), (FrameOutcome.Malformed, "malformed"),
     ];
 
+    private readonly long[] _buckets = new long[Telemetry.LatencyHistogram.BucketCount];
+    private readonly long[] _sum = new long[Telemetry.LatencyHistogram.BucketCount];
+
     public void Collect(PrometheusWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -71,6 +74,22 @@ public sealed class FeedMetrics(FeedService feed) : IMetricsSource
             .Sample("engine_feed_events_held_total", held);
         writer.Family("engine_feed_hold_overflow_total", "counter", "Events dropped because their symbol's hold queue was full during a back-fill.")
             .Sample("engine_feed_hold_overflow_total", overflow);
+
+        Array.Clear(_sum);
+        long latencySum = 0;
+        foreach (var c in connections)
+        {
+            c.Counters.ReceiveToRing.CopyTo(_buckets);
+            for (var i = 0; i < _sum.Length; i++)
+            {
+                _sum[i] += _buckets[i];
+            }
+
+            latencySum += c.Counters.ReceiveToRingSumNanoseconds;
+        }
+
+        writer.Family("engine_feed_receive_to_ring_seconds", "histogram", "WebSocket message complete → its event published into the ring (held events include the hold).")
+            .LatencyHistogram("engine_feed_receive_to_ring_seconds", _sum, latencySum / 1e9);
 
         var candles = feed.Candles.Snapshot(feed.VenueNowMs);
         writer.Family("engine_feed_missing_candles", "gauge", "Closed 1-minute candles missing in the health window (the operators' check: 0).");

@@ -87,7 +87,7 @@ public sealed class SymbolDiscovery(BinanceRestClient rest, FeedOptions options,
             FeedLog.TickersUnavailable(logger, tickers.Error.ToString());
         }
 
-        var ranked = Rank(info.Value!, tickers.IsSuccess ? tickers.Value! : null, options.MaxSymbols, options.FallbackSymbols);
+        var ranked = Rank(info.Value!, tickers.IsSuccess ? tickers.Value! : null, options.MaxSymbols, options.EffectiveFallbackSymbols);
         if (ranked.Count == 0)
         {
             return Fallback("exchangeInfo lists no TRADING USDT perpetual");
@@ -145,7 +145,7 @@ public sealed class SymbolDiscovery(BinanceRestClient rest, FeedOptions options,
 
     private DiscoveredSymbols Fallback(string error)
     {
-        var names = options.FallbackSymbols.Distinct(StringComparer.Ordinal).Take(options.MaxSymbols).ToArray();
+        var names = options.EffectiveFallbackSymbols.Distinct(StringComparer.Ordinal).Take(options.MaxSymbols).ToArray();
         if (logger.IsEnabled(LogLevel.Warning))
         {
             FeedLog.DiscoveryFallback(logger, error, names.Length, string.Join(", ", names));

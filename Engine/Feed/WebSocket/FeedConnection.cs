@@ -238,7 +238,9 @@ internal sealed class FeedConnection : IDisposable
         var message = _buffer.AsSpan(0, count);
 
         // Market frames start {"stream": (combined); our requests' replies start {"result" or, refused, {"code"/{"error"/{"id".
-        if (message.Length > 2 && message[0] == (byte)'{' && message[1] == (byte)'"' && message[2] != (byte)'s')
+        // Anything else goes to the parser, which counts what it cannot use.
+        if (message.StartsWith("{\"result\""u8) || message.StartsWith("{\"code\""u8) || message.StartsWith("{\"error\""u8)
+            || message.StartsWith("{\"id\""u8))
         {
             OnReply(message);
             return;

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Engine.Telemetry;
+
 namespace Engine.Feed.WebSocket;
 
 /// <summary>Why a connection ended and a new one was made.</summary>
@@ -40,6 +43,8 @@ public sealed class FeedCounters
     private long _held;
     private long _holdOverflow;
     private long _connects;
+    private long _receiveToRingSumNanoseconds;
+    private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
 
     public long Reconnects(ReconnectReason reason) => Volatile.Read(ref _reconnects[(int)reason]);
 
@@ -66,6 +71,20 @@ public sealed class FeedCounters
     /// <summary>Connections made (subscribed) since start.</summary>
     public long Connects => Volatile.Read(ref _connects);
 
+    /// <summary>Message complete → event published into the ring (held events include their hold), nanoseconds.</summary>
+    public LatencyHistogram ReceiveToRing { get; } = new();
+
+    /// <summary>Sum of <see cref="ReceiveToRing"/>'s observations, nanoseconds.</summary>
+    public long ReceiveToRingSumNanoseconds => Volatile.Read(ref _receiveToRingSumNanoseconds);
+
+    internal void CountPublished(long receivedTimestamp, long publishedTimestamp)
+    {
+        Volatile.Write(ref _published, _published + 1);
+        var nanoseconds = (long)((publishedTimestamp - receivedTimestamp) * s_nanosecondsPerTick);
+        ReceiveToRing.Record(nanoseconds);
+        Volatile.Write(ref _receiveToRingSumNanoseconds, _receiveToRingSumNanoseconds + nanoseconds);
+    }
+
     internal void Reconnect(ReconnectReason reason) => Interlocked.Increment(ref _reconnects[(int)reason]);
 
     internal void Frame(int outcome, int bytes)
@@ -79,8 +98,6 @@ public sealed class FeedCounters
         Interlocked.Increment(ref _controlFrames);
         Interlocked.Add(ref _bytes, bytes);
     }
-
-    internal void Publish() => Volatile.Write(ref _published, _published + 1);
 
     internal void Duplicate() => Volatile.Write(ref _duplicates, _duplicates + 1);
 

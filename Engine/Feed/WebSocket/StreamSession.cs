@@ -42,7 +42,9 @@ internal sealed class StreamSession
     private long _connectionNumber;
     private long _nextRequestId = 1;
     private bool _stopped;
-    private bool _replacing;
+    private volatile bool _replacing;
+    private volatile bool _connected;
+    private long _connectedSince;
     private MarketEvent _backfillScratch;
 
     public StreamSession(
@@ -96,10 +98,18 @@ internal sealed class StreamSession
     public Uri Uri => _uri;
 
     /// <summary>Whether a subscribed connection is publishing now.</summary>
-    public bool IsConnected { get; private set; }
+    public bool IsConnected
+    {
+        get => _connected;
+        private set => _connected = value;
+    }
 
     /// <summary>Stopwatch timestamp of the current connection's start (0 when none).</summary>
-    public long ConnectedSince { get; private set; }
+    public long ConnectedSince
+    {
+        get => Volatile.Read(ref _connectedSince);
+        private set => Volatile.Write(ref _connectedSince, value);
+    }
 
     /// <summary>The newest message of any of the session's symbols (Stopwatch timestamp, 0 before any).</summary>
     public long LastMessageTimestamp
@@ -677,9 +687,10 @@ internal sealed class StreamSession
 
         ref var slot = ref _ring[sequence];
         slot = data;
-        slot.Stamps[(int)StagePoint.Published] = Stopwatch.GetTimestamp();
+        var published = Stopwatch.GetTimestamp();
+        slot.Stamps[(int)StagePoint.Published] = published;
         _ring.Publish(sequence);
-        Counters.Publish();
+        Counters.CountPublished(data.ReceivedTimestamp, published);
     }
 
     private enum HoldReason : byte

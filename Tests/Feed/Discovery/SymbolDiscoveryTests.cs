@@ -4,6 +4,7 @@ using Engine.Feed;
 using Engine.Feed.Discovery;
 using Engine.Feed.WebSocket;
 using Engine.Model;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Simulator;
 using Tests.Exchange;
@@ -179,6 +180,27 @@ public sealed class SymbolDiscoveryTests
         }
 
         Assert.True(new FeedOptionsValidator().Validate(null, new FeedOptions()).Succeeded);
+    }
+
+    [Fact]
+    public void Options_bind_from_configuration_replacing_the_fallback_list()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Engine:Feed:Streams"] = "AggTrade, Kline1m",
+            ["Engine:Feed:MaxStreamsPerConnection"] = "300",
+            ["Engine:Feed:FallbackSymbols:0"] = "BTCUSDT",
+            ["Engine:Feed:FallbackSymbols:1"] = "ETHUSDT",
+            ["Engine:Feed:MaxConnectionAge"] = "12:00:00",
+        }).Build();
+        var options = new FeedOptions();
+        configuration.GetSection(FeedOptions.Section).Bind(options);
+        Assert.Equal(FeedStreams.AggTrade | FeedStreams.Kline1m, options.Streams);
+        Assert.Equal(300, options.MaxStreamsPerConnection);
+        Assert.Equal(["BTCUSDT", "ETHUSDT"], options.EffectiveFallbackSymbols);
+        Assert.Equal(20, new FeedOptions().EffectiveFallbackSymbols.Count);
+        Assert.Equal(TimeSpan.FromHours(12), options.MaxConnectionAge);
+        Assert.True(new FeedOptionsValidator().Validate(null, options).Succeeded);
     }
 
     private static long Volume(string symbol)

@@ -40,6 +40,8 @@ public sealed class FeedGapTests(ITestOutputHelper output)
         Assert.Contains("\"dropped\":3", dropped, StringComparison.Ordinal);
         await FeedHarness.UntilAsync(() => h.Feed.Connections.All(c => c.Connected && c.Counters.Reconnects(ReconnectReason.Dropped) + c.Counters.Reconnects(ReconnectReason.Closed) >= 1),
             TimeSpan.FromSeconds(20), "every connection to come back");
+        await FeedHarness.UntilAsync(() => h.Ids.All(id => h.Feed.Candles.Of(id, h.Sim.ServerTimeMs).GapsBackfilled >= 1), TimeSpan.FromSeconds(20),
+            "the drop's gap to be back-filled on every symbol");
 
         // One symbol's kline stream stalls for three simulated minutes (3 s at ×60); its trades keep flowing.
         var stalled = h.Ids[0];
@@ -68,7 +70,8 @@ public sealed class FeedGapTests(ITestOutputHelper output)
             output.WriteLine($"{c.Name}: {c.Counters.Published} published, {c.Counters.Duplicates} duplicates, {c.Counters.Held} held, reconnects dropped {c.Counters.Reconnects(ReconnectReason.Dropped)} closed {c.Counters.Reconnects(ReconnectReason.Closed)} stale {c.Counters.Reconnects(ReconnectReason.Stale)}, {c.Counters.Bytes} bytes");
         }
 
-        var firstMinute = CandleContinuity.MinuteOf(start);
+        var firstMinute = h.Feed.FirstMinuteMs;
+        Assert.InRange(firstMinute, CandleContinuity.MinuteOf(start) - Minute, CandleContinuity.MinuteOf(start));
         foreach (var id in h.Ids)
         {
             var name = h.Table.NameOf(id);

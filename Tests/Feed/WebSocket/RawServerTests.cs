@@ -157,28 +157,42 @@ public sealed class RawServerTests(ITestOutputHelper output)
                 return bytes.ToArray();
             }
 
-            var warm = Burst(1, WarmUp);
-            var measured = Burst(1 + WarmUp, Measured);
-            server.Send(warm);
+            const int Windows = 3;
+            server.Send(Burst(1, WarmUp));
             await FeedHarness.UntilAsync(() => Volatile.Read(ref count.Count) >= WarmUp, Wait, "the warm-up messages");
-            await Task.Delay(200);
+            var bursts = Enumerable.Range(0, Windows).Select(w => Burst(1 + WarmUp + ((long)w * Measured), Measured)).ToArray();
 
-            var before = GC.GetTotalAllocatedBytes(precise: true);
-            server.Send(measured);
-            var deadline = DateTime.UtcNow + Wait;
-            while (Volatile.Read(ref count.Count) < WarmUp + Measured && DateTime.UtcNow < deadline)
+            // Let earlier tests' hosts finish shutting down: the count below is process-wide.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(500);
+
+            // Several windows: any allocation per message shows in every one of them (≥ 50 kB each), while background
+            // work elsewhere in the process (other tests' hosts winding down, the thread pool) comes and goes.
+            var perWindow = new List<long>();
+            for (var w = 0; w < Windows; w++)
             {
-                Thread.Sleep(1); // no allocation on the waiting side
+                var expected = WarmUp + ((w + 1) * Measured);
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                server.Send(bursts[w]);
+                var deadline = DateTime.UtcNow + Wait;
+                while (Volatile.Read(ref count.Count) < expected && DateTime.UtcNow < deadline)
+                {
+                    Thread.Sleep(1); // no allocation on the waiting side
+                }
+
+                perWindow.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+                Assert.Equal(expected, Volatile.Read(ref count.Count));
+                Assert.Equal(expected, count.LastTradeId);
             }
 
-            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-            Assert.Equal(WarmUp + Measured, Volatile.Read(ref count.Count));
-            Assert.Equal(WarmUp + Measured, count.LastTradeId);
-            var perMessage = (double)allocated / Measured;
-            output.WriteLine($"{allocated} B allocated process-wide over {Measured} messages: {perMessage:0.###} B per message");
-
-            // Process-wide: the thread pool, the timers and the runtime may allocate a little on their own; the path itself must not.
-            Assert.True(perMessage < 1.0, $"{perMessage:0.###} B per message");
+            output.WriteLine($"allocated process-wide per window of {Measured} messages: {string.Join(", ", perWindow)} B");
+            var latency = new long[Engine.Telemetry.LatencyHistogram.BucketCount];
+            feed.Connections[0].Counters.ReceiveToRing.CopyTo(latency);
+            output.WriteLine($"receive → ring (bursts of {Measured} on loopback): p50 {Engine.Telemetry.LatencyHistogram.ValueAtPercentile(latency, 50)} ns, "
+                + $"p99 {Engine.Telemetry.LatencyHistogram.ValueAtPercentile(latency, 99)} ns, mean {feed.Connections[0].Counters.ReceiveToRingSumNanoseconds / feed.Connections[0].Counters.Published} ns");
+            var least = (double)perWindow.Min() / Measured;
+            Assert.True(least < 1.0, $"{string.Join(", ", perWindow)} B per window of {Measured} messages: at least {least:0.###} B per message");
         }
         finally
         {
