@@ -42,8 +42,10 @@ public class StateBenchmarks
             if (i % 2 == 0)
             {
                 e.Begin(MarketEventKind.OrderUpdate, symbol, 1, 1);
-                e.OrderUpdate.Side = i % 3 == 0 ? Side.Sell : Side.Buy;
-                e.OrderUpdate.LastFillQuantity = Quantity.FromMantissa(1_000_000 + i);
+                // A symbol's fills alternate buy and sell of one size (i and i + 16 hit the same symbol), so positions
+                // open and close forever without drifting towards the fixed-point range.
+                e.OrderUpdate.Side = ((i >> 4) & 1) == 0 ? Side.Buy : Side.Sell;
+                e.OrderUpdate.LastFillQuantity = Quantity.FromMantissa(1_000_000);
                 e.OrderUpdate.LastFillPrice = Price.FromMantissa(6_000_000_000_000 + (i * 10_000_000));
             }
             else
@@ -60,7 +62,7 @@ public class StateBenchmarks
         _account = Encoding.UTF8.GetBytes(AccountFrame);
     }
 
-    /// <summary>Half fills, half marks, over 16 symbols.</summary>
+    /// <summary>Half fills (opening, then closing, each symbol's position), half marks, over 16 symbols.</summary>
     [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
     public long PositionStageEvent()
     {

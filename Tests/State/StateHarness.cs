@@ -253,15 +253,6 @@ internal sealed class TestLedger : IUserDataSink, IOpenOrderView
         }
     }
 
-    /// <summary>Forgets an order, as if the engine had never sent it (used to fake nothing: the venue still has it).</summary>
-    public void Forget(long clientOrderId)
-    {
-        lock (_lock)
-        {
-            _orders.Remove(clientOrderId);
-        }
-    }
-
     public void OnOrderUpdate(in MarketEvent evt)
     {
         lock (_lock)

@@ -17,7 +17,12 @@ public interface IUserDataSink
     /// An order changed (<see cref="MarketEventKind.OrderUpdate"/>): <see cref="OrderUpdateData.ClientOrderId"/> is our
     /// numeric id (0 for an order the engine did not place), <see cref="OrderUpdateData.FilledQuantity"/> cumulative,
     /// <see cref="OrderUpdateData.LastFillQuantity"/>/<see cref="OrderUpdateData.LastFillPrice"/> the fill of this
-    /// event (zero when none), <see cref="MarketEvent.ExchangeTimeMs"/> the event time <c>E</c>.
+    /// event (zero when none), <see cref="MarketEvent.ExchangeTimeMs"/> the event time <c>E</c>. An answer to a query by
+    /// client id (<c>OrderRecovery</c>: after an outage, or from reconciliation) has no single fill: it carries
+    /// <see cref="OrderUpdateData.LastFillQuantity"/> 0 and <see cref="OrderUpdateData.LastFillPrice"/> = the order's
+    /// average fill price, so a missed fill is <c>FilledQuantity − known</c> at
+    /// <c>(average × FilledQuantity − known notional) / missed</c>. A stream event whose <c>FilledQuantity − known</c>
+    /// exceeds its own <c>LastFillQuantity</c> means an earlier fill was missed: query the order for the average.
     /// </summary>
     void OnOrderUpdate(in MarketEvent evt);
 

@@ -149,7 +149,7 @@ public sealed class PositionBook
         }
 
         var fills = slot.Fills + 1;
-        Publish(ref slot, amount, entry18, checked(slot.Realized + realized), slot.MarkPrice, fills);
+        Publish(ref slot, amount, entry18, RoundEntry(amount, entry18), checked(slot.Realized + realized), slot.MarkPrice, fills);
         Volatile.Write(ref _fills, _fills + 1);
     }
 
@@ -168,7 +168,7 @@ public sealed class PositionBook
             return;
         }
 
-        Publish(ref slot, slot.Amount, slot.Entry18, slot.Realized, markPrice.Mantissa, slot.Fills);
+        Publish(ref slot, slot.Amount, slot.Entry18, slot.EntryPrice, slot.Realized, markPrice.Mantissa, slot.Fills);
     }
 
     /// <summary>
@@ -188,7 +188,7 @@ public sealed class PositionBook
 
         var entry18 = amount == 0 ? 0 : (Int128)position.EntryPrice.Mantissa * ExtraScale;
         var realized = position.RealizedPnl.IsZero ? slot.Realized : position.RealizedPnl.Mantissa;
-        Publish(ref slot, amount, entry18, realized, slot.MarkPrice, slot.Fills);
+        Publish(ref slot, amount, entry18, RoundEntry(amount, entry18), realized, slot.MarkPrice, slot.Fills);
         Volatile.Write(ref _sets, _sets + 1);
     }
 
@@ -292,9 +292,10 @@ public sealed class PositionBook
     }
 
     // Computes the derived values, adjusts the book totals by the difference and publishes the slot under its seqlock.
-    private void Publish(ref Slot slot, long amount, Int128 entry18, long realized, long mark, long fills)
+    private static long RoundEntry(long amount, Int128 entry18) => amount == 0 ? 0 : checked((long)DivideHalfEven(entry18, ExtraScale));
+
+    private void Publish(ref Slot slot, long amount, Int128 entry18, long entry, long realized, long mark, long fills)
     {
-        var entry = amount == 0 ? 0 : checked((long)DivideHalfEven(entry18, ExtraScale));
         var unrealized = 0L;
         if (amount != 0 && mark != 0)
         {
@@ -302,7 +303,7 @@ public sealed class PositionBook
             unrealized = checked((long)DivideHalfEven(checked((Int128)amount * perUnit), (Int128)FixedPoint.One * ExtraScale));
         }
 
-        var oldExposure = Exposure(slot.Amount, slot.MarkPrice, slot.EntryPrice);
+        var oldExposure = slot.Exposure;
         var newExposure = Exposure(amount, mark, entry);
         var openDelta = (amount != 0 ? 1 : 0) - (slot.Amount != 0 ? 1 : 0);
 
@@ -317,6 +318,7 @@ public sealed class PositionBook
         slot.MarkPrice = mark;
         slot.Unrealized = unrealized;
         slot.Fills = fills;
+        slot.Exposure = newExposure;
         Volatile.Write(ref slot.Version, slot.Version + 1);
 
         if (openDelta != 0)
@@ -380,6 +382,7 @@ public sealed class PositionBook
         public long MarkPrice;
         public long Unrealized;
         public long Fills;
+        public long Exposure;
         public Int128 Entry18;
     }
 }

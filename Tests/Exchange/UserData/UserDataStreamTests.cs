@@ -179,4 +179,25 @@ public sealed class UserDataStreamTests
         await h.PlaceAsync("BNBUSDT", Side.Sell, OrderKind.Market, "1");
         await StateHarness.WaitUntilAsync(h.Ledger.AllTerminal, "a fill on the new connection");
     }
+    [Fact]
+    public async Task While_the_venue_refuses_listenKeys_it_backs_off_and_then_comes_back()
+    {
+        await using var h = await StateHarness.StartAsync();
+        var stream = h.Stream(o =>
+        {
+            o.ReconnectDelay = TimeSpan.FromMilliseconds(100);
+            o.MaxReconnectDelay = TimeSpan.FromMilliseconds(400);
+        });
+        await stream.StartAsync(CancellationToken.None);
+        await StateHarness.WaitUntilAsync(() => h.Ledger.Ups == 1, "the stream to connect");
+
+        // Six 500s: the key POSTs after the drop fail; delays 100, 200, 400, 400, … ms (plus jitter) between them.
+        await h.Direct.AdminAsync("fail?count=6&status=500");
+        var dropped = System.Diagnostics.Stopwatch.StartNew();
+        await h.Direct.AdminAsync("drop-websockets");
+        await StateHarness.WaitUntilAsync(() => h.Ledger.RecoveredUps == 1, "the stream back after the failures", 20);
+        Assert.Equal(6, stream.Counters.ListenKeyFailures);
+        Assert.True(dropped.Elapsed >= TimeSpan.FromMilliseconds(100 + 200 + 400 + 400 + 400), $"back-off too short: {dropped.Elapsed}");
+        Assert.True(stream.Counters.Connected);
+    }
 }
