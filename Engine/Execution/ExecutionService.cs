@@ -7,7 +7,9 @@ using Engine.Exchange;
 using Engine.Exchange.Rest;
 using Engine.Exchange.Signing;
 using Engine.Model;
+using Engine.Exchange.UserData;
 using Engine.Native;
+using Engine.State;
 using Engine.State.Journal;
 using Engine.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -23,7 +25,7 @@ namespace Engine.Execution;
 /// fills — through <see cref="OrderLedger"/> into normalized ring events. Unknown outcomes are queried by client
 /// order id and resent only when the venue answers -2013 after the request's recvWindow has closed.
 /// </summary>
-public sealed class ExecutionService : IDisposable
+public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposable
 {
     private const int ControlModePaper = 3;
     private const int ControlModeLive = 4;
@@ -606,6 +608,15 @@ public sealed class ExecutionService : IDisposable
         }
 
         record.Order.Acknowledged = true;
+        if (update.LastFillQuantity.IsZero && !update.LastFillPrice.IsZero && !update.FilledQuantity.IsZero)
+        {
+            // An order query handed over as an event (state's OrderRecovery): no single fill, the average price of all.
+            // Σ price × quantity is then avgPrice × executed, which prices a missed fill as (that − known) / (executed − known).
+            var cumulativeQuote = update.LastFillPrice.Multiply(update.FilledQuantity, RoundingMode.HalfEven);
+            Observe(record, new OrderObservation(update.Status, update.OrderId, update.FilledQuantity, cumulativeQuote, Quantity.Zero, Price.Zero, update.LastFillPrice));
+            return;
+        }
+
         Observe(record, new OrderObservation(update.Status, update.OrderId, update.FilledQuantity, Notional.Zero, update.LastFillQuantity, update.LastFillPrice, Price.Zero));
     }
 
@@ -1104,6 +1115,25 @@ public sealed class ExecutionService : IDisposable
         }
 
         _openSnapshot = list;
+    }
+
+    /// <summary>Reconciliation's view (<see cref="IOpenOrderView"/>): the orders not final as of the I/O loop's last turn, live ones only (paper orders are not at the venue).</summary>
+    public int CopyOpenOrders(List<LocalOrder> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var count = 0;
+        foreach (var order in _openSnapshot)
+        {
+            if (order.Paper || !_symbols.TryGet(Encoding.ASCII.GetBytes(order.Symbol), out var id))
+            {
+                continue;
+            }
+
+            into.Add(new LocalOrder(id, order.ClientOrderId, order.Side, order.Quantity, order.Filled, order.Status));
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Positions folded from every fill execution published (and the journal's), by symbol name. I/O loop only; for tests after <see cref="Stop"/>.</summary>
