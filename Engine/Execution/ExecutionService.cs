@@ -52,6 +52,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     private readonly JournalState _recovered;
     private readonly List<(OrderRecord Record, byte[] Bytes, int Length)> _toSend = [];
     private readonly List<OrderRecord> _resting = [];
+    private readonly List<OrderRecord> _interruptedPaper = [];
     private readonly byte[] _recordBuffer = new byte[JournalCodec.MaxOrderRecordSize];
     private readonly CancellationTokenSource _stopping = new();
     private readonly long _takerRate;
@@ -114,7 +115,22 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         foreach (var order in _recovered.OpenOrders.Values)
         {
             _symbols.TryGet(Encoding.ASCII.GetBytes(order.Symbol), out var id);
-            var record = _ledger.Add(order, id, paper: order.OrderId < 0);
+            var record = _ledger.Add(order, id, paper: order.Paper);
+            if (order.Paper)
+            {
+                // A paper order never reached the exchange: a resting limit rests again, anything else fails at Start.
+                if (order.Kind == OrderKind.Limit && !id.IsNone)
+                {
+                    _resting.Add(record);
+                }
+                else
+                {
+                    _interruptedPaper.Add(record);
+                }
+
+                continue;
+            }
+
             record.Pending = OrderRecord.PendingAction.Query;
             record.DueAtMs = 0;
         }
@@ -191,6 +207,13 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
             _output.Publish(in evt);
         }
 
+        foreach (var record in _interruptedPaper)
+        {
+            Fail(record, "a paper order interrupted by the restart");
+        }
+
+        _interruptedPaper.Clear();
+        _journal.Commit();
         if (_ledger.Count > 0)
         {
             ExecutionLog.Recovering(_logger, _ledger.Count, "left open by the previous run");
@@ -350,13 +373,14 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     {
         var paper = _mode == VenueMode.Paper;
         var order = OrderOf(ref slot);
+        order.Paper = paper;
         var record = _ledger.Add(order, slot.Symbol, paper);
         record.PublishedTimestamp = slot.PublishedTimestamp;
         _snapshotDirty = true;
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
         if (paper)
         {
-            // Paper orders carry a negative venue id so a replay knows not to query the exchange for them.
+            // A venue id of its own, negative so it never looks like the exchange's.
             order.OrderId = -(++_paperOrderIds);
             _toSend.Add((record, [], 0));
             return;
@@ -695,6 +719,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
 
         var order = OrderOf(ref slot);
+        order.Paper = true;
         var record = _ledger.Add(order, slot.Symbol, paper: true);
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
         Fail(record, slot.Reason switch
@@ -986,6 +1011,12 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         if (error.Category == VenueErrorCategory.Auth || error.HttpStatus == 418)
         {
             Switch(VenueMode.Paper, $"the venue refuses us for good: {error}");
+            return;
+        }
+
+        if (error.Category == VenueErrorCategory.RateLimit && !error.Sent)
+        {
+            // Refused locally while a 429 back-off runs: the venue said nothing new.
             return;
         }
 
