@@ -161,6 +161,9 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
 
     public ExecutionCounters Counters { get; } = new();
 
+    /// <summary>What stopped the I/O loop, when it failed (null while it runs or after a clean stop).</summary>
+    public Exception? Fault { get; private set; }
+
     /// <summary>Where new orders go now.</summary>
     public VenueMode Mode => Counters.Mode;
 
@@ -314,8 +317,9 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
         catch (Exception exception)
         {
+            // Fail-stop: no order leaves without the journal and the ledger; health reports the fault.
+            Fault = exception;
             ExecutionLog.LoopFailed(_logger, exception);
-            throw;
         }
         finally
         {
@@ -793,7 +797,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
                 else
                 {
                     Counters.CountRetry();
-                    SignAndSend(record, resend: false);
+                    SignAndSend(record);
                 }
             }
         }
@@ -836,11 +840,11 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         record.Resends++;
         Counters.CountResend();
         ExecutionLog.Resending(_logger, WireId(record), record.Order.Symbol, record.Resends, _options.MaxResends);
-        SignAndSend(record, resend: true);
+        SignAndSend(record);
     }
 
     /// <summary>Signs the order again at a fresh timestamp (same client order id), journals that, and sends it.</summary>
-    private void SignAndSend(OrderRecord record, bool resend)
+    private void SignAndSend(OrderRecord record)
     {
         var order = record.Order;
         if (record.Symbol.IsNone || record.Symbol.Value >= _rules.Length || _ioSigner is null)
@@ -866,7 +870,6 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         order.SignedTimestampMs = timestamp;
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteResent(_recordBuffer, order.ClientOrderId, timestamp)));
         _journal.Commit();
-        _ = resend;
         StartSend(record, bytes, length);
     }
 
