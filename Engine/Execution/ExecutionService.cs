@@ -64,6 +64,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     private bool _haveLiveWallet;
     private long _paperOrderIds;
     private long _sentLatencySum;
+    private bool _disposed;
     private volatile IReadOnlyList<OpenOrderSnapshot> _openSnapshot = [];
     private bool _snapshotDirty = true;
 
@@ -229,6 +230,12 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     /// <summary>Stops the loop (pending sends are abandoned as unknown; the journal has their intents) and flushes the journal.</summary>
     public void Stop(TimeSpan timeout)
     {
+        if (_stopping.IsCancellationRequested)
+        {
+            _thread?.Join(timeout);
+            return;
+        }
+
         _stopping.Cancel();
         _signal.Wake();
         if (_output is RingPublisher publisher)
@@ -241,6 +248,12 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         Stop(TimeSpan.FromSeconds(5));
         _journal.Dispose();
         _stageSigner.Dispose();

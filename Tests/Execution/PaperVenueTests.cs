@@ -146,5 +146,7 @@ public sealed class ExecutionRestartTests
         Assert.Equal((OrderStatus.Filled, Price.Parse("3399.5"u8)), (second.UpdatesOf(resting)[0].Status, second.UpdatesOf(resting)[0].LastFillPrice));
         second.Service.Stop(TimeSpan.FromSeconds(5));
         Assert.Equal(Quantity.Parse("1.5"u8), second.Service.PositionsSnapshot().Single().Amount);
+        second.Service.Dispose();
+        Directory.Delete(dir, recursive: true);
     }
 }
