@@ -150,3 +150,26 @@ public sealed class ExecutionRestartTests
         Directory.Delete(dir, recursive: true);
     }
 }
+
+/// <summary>A full queue to the I/O loop fails the intent cleanly instead of blocking the stage.</summary>
+public sealed class ExecutionQueueTests
+{
+    [Fact]
+    public async Task A_full_queue_rejects_the_intent_and_the_stage_goes_on()
+    {
+        await using var h = ExecutionHarness.StartPaper(o => o.QueueCapacity = 2);
+        h.Quote("BTCUSDT", 60000m, 60000.5m);
+        h.Submit("BTCUSDT", Side.Buy, 0.001m);
+
+        // The I/O loop is not running yet: the two slots hold the first two orders, the third intent has no room.
+        h.Submit("BTCUSDT", Side.Buy, 0.001m);
+        h.Submit("BTCUSDT", Side.Buy, 0.001m);
+        Assert.Equal(1, h.Service.Gateway.QueueFull);
+
+        h.Service.Start();
+        await ExecutionHarness.WaitUntil(() => h.Updates().Count == 3, TimeSpan.FromSeconds(10), "three outcomes");
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1)).Single().Status);
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(2)).Single().Status);
+        Assert.Equal(OrderStatus.Rejected, h.UpdatesOf(h.IdOf(3)).Single().Status);
+    }
+}
