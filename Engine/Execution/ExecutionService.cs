@@ -7,7 +7,9 @@ using Engine.Exchange;
 using Engine.Exchange.Rest;
 using Engine.Exchange.Signing;
 using Engine.Model;
+using Engine.Exchange.UserData;
 using Engine.Native;
+using Engine.State;
 using Engine.State.Journal;
 using Engine.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -23,7 +25,7 @@ namespace Engine.Execution;
 /// fills — through <see cref="OrderLedger"/> into normalized ring events. Unknown outcomes are queried by client
 /// order id and resent only when the venue answers -2013 after the request's recvWindow has closed.
 /// </summary>
-public sealed class ExecutionService : IDisposable
+public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposable
 {
     private const int ControlModePaper = 3;
     private const int ControlModeLive = 4;
@@ -50,6 +52,7 @@ public sealed class ExecutionService : IDisposable
     private readonly JournalState _recovered;
     private readonly List<(OrderRecord Record, byte[] Bytes, int Length)> _toSend = [];
     private readonly List<OrderRecord> _resting = [];
+    private readonly List<OrderRecord> _interruptedPaper = [];
     private readonly byte[] _recordBuffer = new byte[JournalCodec.MaxOrderRecordSize];
     private readonly CancellationTokenSource _stopping = new();
     private readonly long _takerRate;
@@ -61,6 +64,7 @@ public sealed class ExecutionService : IDisposable
     private bool _haveLiveWallet;
     private long _paperOrderIds;
     private long _sentLatencySum;
+    private bool _disposed;
     private volatile IReadOnlyList<OpenOrderSnapshot> _openSnapshot = [];
     private bool _snapshotDirty = true;
 
@@ -112,7 +116,22 @@ public sealed class ExecutionService : IDisposable
         foreach (var order in _recovered.OpenOrders.Values)
         {
             _symbols.TryGet(Encoding.ASCII.GetBytes(order.Symbol), out var id);
-            var record = _ledger.Add(order, id, paper: order.OrderId < 0);
+            var record = _ledger.Add(order, id, paper: order.Paper);
+            if (order.Paper)
+            {
+                // A paper order never reached the exchange: a resting limit rests again, anything else fails at Start.
+                if (order.Kind == OrderKind.Limit && !id.IsNone)
+                {
+                    _resting.Add(record);
+                }
+                else
+                {
+                    _interruptedPaper.Add(record);
+                }
+
+                continue;
+            }
+
             record.Pending = OrderRecord.PendingAction.Query;
             record.DueAtMs = 0;
         }
@@ -142,6 +161,9 @@ public sealed class ExecutionService : IDisposable
     public long RunId { get; }
 
     public ExecutionCounters Counters { get; } = new();
+
+    /// <summary>What stopped the I/O loop, when it failed (null while it runs or after a clean stop).</summary>
+    public Exception? Fault { get; private set; }
 
     /// <summary>Where new orders go now.</summary>
     public VenueMode Mode => Counters.Mode;
@@ -189,6 +211,13 @@ public sealed class ExecutionService : IDisposable
             _output.Publish(in evt);
         }
 
+        foreach (var record in _interruptedPaper)
+        {
+            Fail(record, "a paper order interrupted by the restart");
+        }
+
+        _interruptedPaper.Clear();
+        _journal.Commit();
         if (_ledger.Count > 0)
         {
             ExecutionLog.Recovering(_logger, _ledger.Count, "left open by the previous run");
@@ -201,6 +230,12 @@ public sealed class ExecutionService : IDisposable
     /// <summary>Stops the loop (pending sends are abandoned as unknown; the journal has their intents) and flushes the journal.</summary>
     public void Stop(TimeSpan timeout)
     {
+        if (_stopping.IsCancellationRequested)
+        {
+            _thread?.Join(timeout);
+            return;
+        }
+
         _stopping.Cancel();
         _signal.Wake();
         if (_output is RingPublisher publisher)
@@ -213,6 +248,12 @@ public sealed class ExecutionService : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         Stop(TimeSpan.FromSeconds(5));
         _journal.Dispose();
         _stageSigner.Dispose();
@@ -289,8 +330,9 @@ public sealed class ExecutionService : IDisposable
         }
         catch (Exception exception)
         {
+            // Fail-stop: no order leaves without the journal and the ledger; health reports the fault.
+            Fault = exception;
             ExecutionLog.LoopFailed(_logger, exception);
-            throw;
         }
         finally
         {
@@ -348,13 +390,14 @@ public sealed class ExecutionService : IDisposable
     {
         var paper = _mode == VenueMode.Paper;
         var order = OrderOf(ref slot);
+        order.Paper = paper;
         var record = _ledger.Add(order, slot.Symbol, paper);
         record.PublishedTimestamp = slot.PublishedTimestamp;
         _snapshotDirty = true;
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
         if (paper)
         {
-            // Paper orders carry a negative venue id so a replay knows not to query the exchange for them.
+            // A venue id of its own, negative so it never looks like the exchange's.
             order.OrderId = -(++_paperOrderIds);
             _toSend.Add((record, [], 0));
             return;
@@ -606,6 +649,15 @@ public sealed class ExecutionService : IDisposable
         }
 
         record.Order.Acknowledged = true;
+        if (update.LastFillQuantity.IsZero && !update.LastFillPrice.IsZero && !update.FilledQuantity.IsZero)
+        {
+            // An order query handed over as an event (state's OrderRecovery): no single fill, the average price of all.
+            // Σ price × quantity is then avgPrice × executed, which prices a missed fill as (that − known) / (executed − known).
+            var cumulativeQuote = update.LastFillPrice.Multiply(update.FilledQuantity, RoundingMode.HalfEven);
+            Observe(record, new OrderObservation(update.Status, update.OrderId, update.FilledQuantity, cumulativeQuote, Quantity.Zero, Price.Zero, update.LastFillPrice));
+            return;
+        }
+
         Observe(record, new OrderObservation(update.Status, update.OrderId, update.FilledQuantity, Notional.Zero, update.LastFillQuantity, update.LastFillPrice, Price.Zero));
     }
 
@@ -684,6 +736,7 @@ public sealed class ExecutionService : IDisposable
         }
 
         var order = OrderOf(ref slot);
+        order.Paper = true;
         var record = _ledger.Add(order, slot.Symbol, paper: true);
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
         Fail(record, slot.Reason switch
@@ -757,7 +810,7 @@ public sealed class ExecutionService : IDisposable
                 else
                 {
                     Counters.CountRetry();
-                    SignAndSend(record, resend: false);
+                    SignAndSend(record);
                 }
             }
         }
@@ -800,11 +853,11 @@ public sealed class ExecutionService : IDisposable
         record.Resends++;
         Counters.CountResend();
         ExecutionLog.Resending(_logger, WireId(record), record.Order.Symbol, record.Resends, _options.MaxResends);
-        SignAndSend(record, resend: true);
+        SignAndSend(record);
     }
 
     /// <summary>Signs the order again at a fresh timestamp (same client order id), journals that, and sends it.</summary>
-    private void SignAndSend(OrderRecord record, bool resend)
+    private void SignAndSend(OrderRecord record)
     {
         var order = record.Order;
         if (record.Symbol.IsNone || record.Symbol.Value >= _rules.Length || _ioSigner is null)
@@ -830,7 +883,6 @@ public sealed class ExecutionService : IDisposable
         order.SignedTimestampMs = timestamp;
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteResent(_recordBuffer, order.ClientOrderId, timestamp)));
         _journal.Commit();
-        _ = resend;
         StartSend(record, bytes, length);
     }
 
@@ -978,6 +1030,12 @@ public sealed class ExecutionService : IDisposable
             return;
         }
 
+        if (error.Category == VenueErrorCategory.RateLimit && !error.Sent)
+        {
+            // Refused locally while a 429 back-off runs: the venue said nothing new.
+            return;
+        }
+
         if (Counters.Failure() >= _options.MaxConsecutiveFailures)
         {
             Switch(VenueMode.Paper, $"{Counters.ConsecutiveFailures} venue failures in a row, the last: {error}");
@@ -1104,6 +1162,25 @@ public sealed class ExecutionService : IDisposable
         }
 
         _openSnapshot = list;
+    }
+
+    /// <summary>Reconciliation's view (<see cref="IOpenOrderView"/>): the orders not final as of the I/O loop's last turn, live ones only (paper orders are not at the venue).</summary>
+    public int CopyOpenOrders(List<LocalOrder> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var count = 0;
+        foreach (var order in _openSnapshot)
+        {
+            if (order.Paper || !_symbols.TryGet(Encoding.ASCII.GetBytes(order.Symbol), out var id))
+            {
+                continue;
+            }
+
+            into.Add(new LocalOrder(id, order.ClientOrderId, order.Side, order.Quantity, order.Filled, order.Status));
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Positions folded from every fill execution published (and the journal's), by symbol name. I/O loop only; for tests after <see cref="Stop"/>.</summary>

@@ -29,6 +29,7 @@ internal sealed class ExecutionHarness : IAsyncDisposable
 {
     private readonly BatchEventProcessor<MarketEvent, CollectingStage> _collector;
     private readonly bool _ownsSim;
+    private bool _ownsJournal;
 
     private ExecutionHarness(SimulatorHost? sim, SimClient? simClient, BinanceRestClient? client, SymbolTable symbols, SymbolRules[] rules,
         string journalDir, ExecutionOptions options, JournalOptions journal, ILoggerFactory logs, bool ownsSim)
@@ -97,7 +98,10 @@ internal sealed class ExecutionHarness : IAsyncDisposable
         configure?.Invoke(options);
         var journalOptions = new JournalOptions { Directory = journalDir ?? NewJournalDirectory(), Fsync = FsyncPolicy.EveryRecord };
         journal?.Invoke(journalOptions);
-        return new ExecutionHarness(sim, new SimClient(sim), client, symbols, [.. rules], journalOptions.Directory, options, journalOptions, logs, ownsSim);
+        return new ExecutionHarness(sim, new SimClient(sim), client, symbols, [.. rules], journalOptions.Directory, options, journalOptions, logs, ownsSim)
+        {
+            _ownsJournal = journalDir is null,
+        };
     }
 
     /// <summary>Execution with no venue: paper only, symbols with plain rules.</summary>
@@ -110,7 +114,10 @@ internal sealed class ExecutionHarness : IAsyncDisposable
         var options = new ExecutionOptions { InitialMode = VenueMode.Paper };
         configure?.Invoke(options);
         var journal = new JournalOptions { Directory = journalDir ?? NewJournalDirectory(), Fsync = FsyncPolicy.None };
-        return new ExecutionHarness(null, null, null, symbols, [default, rule, rule], journal.Directory, options, journal, NullLoggerFactory.Instance, ownsSim: false);
+        return new ExecutionHarness(null, null, null, symbols, [default, rule, rule], journal.Directory, options, journal, NullLoggerFactory.Instance, ownsSim: false)
+        {
+            _ownsJournal = journalDir is null,
+        };
     }
 
     public static string NewJournalDirectory()
@@ -196,6 +203,11 @@ internal sealed class ExecutionHarness : IAsyncDisposable
         if (Sim is not null && _ownsSim)
         {
             await Sim.DisposeAsync();
+        }
+
+        if (_ownsJournal && Directory.Exists(JournalDirectory))
+        {
+            Directory.Delete(JournalDirectory, recursive: true);
         }
     }
 }

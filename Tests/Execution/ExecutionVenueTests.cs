@@ -192,3 +192,42 @@ public sealed class ExecutionVenueTests
         return all.Json.EnumerateArray().Count(o => o.GetProperty("clientOrderId").GetString() == wire);
     }
 }
+
+/// <summary>Recovery after a user-data stream gap and query answers handed over as events.</summary>
+public sealed class ExecutionRecoveryTests
+{
+    [Fact]
+    public async Task Stream_gap_queries_open_orders_and_a_fill_missed_meanwhile_is_published_once()
+    {
+        await using var h = await ExecutionHarness.StartAsync(o => o.OrderKind = OrderKind.Limit);
+        h.Service.Start();
+        var (bid, _) = await h.SimClient!.BookAsync("ETHUSDT");
+        h.Submit("ETHUSDT", Side.Buy, 0.05m, bid - 30m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Count == 1, TimeSpan.FromSeconds(20), "NEW");
+
+        // While "the stream is down" nothing tells execution about the order; a recovered stream makes it ask.
+        h.Service.OnStreamDown();
+        var queries = h.Service.Counters.Queries;
+        h.Service.OnStreamUp(recovered: true);
+        await ExecutionHarness.WaitUntil(() => h.Service.Counters.Queries > queries, TimeSpan.FromSeconds(20), "the recovery query");
+        await Task.Delay(200);
+        Assert.Single(h.UpdatesOf(h.IdOf(1)));
+
+        // A query answer handed over as an event (state's OrderRecovery: executed and avgPrice, no single fill), twice.
+        var evt = default(MarketEvent);
+        evt.Begin(MarketEventKind.OrderUpdate, h.Id("ETHUSDT"), 0, 0);
+        evt.OrderUpdate.ClientOrderId = h.IdOf(1);
+        evt.OrderUpdate.Status = OrderStatus.PartiallyFilled;
+        evt.OrderUpdate.Side = Side.Buy;
+        evt.OrderUpdate.FilledQuantity = Quantity.Parse("0.02"u8);
+        evt.OrderUpdate.LastFillPrice = Price.FromMantissa((long)((bid - 30m) * FixedPoint.One));
+        h.Service.OnOrderUpdate(in evt);
+        h.Service.OnOrderUpdate(in evt);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Count == 2, TimeSpan.FromSeconds(10), "the missed fill");
+        await Task.Delay(200);
+        var updates = h.UpdatesOf(h.IdOf(1));
+        Assert.Equal(2, updates.Count);
+        Assert.Equal((OrderStatus.PartiallyFilled, Quantity.Parse("0.02"u8), evt.OrderUpdate.LastFillPrice), (updates[1].Status, updates[1].LastFillQuantity, updates[1].LastFillPrice));
+        Assert.Equal(1, h.Service.StreamDowns);
+    }
+}

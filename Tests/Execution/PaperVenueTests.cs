@@ -112,3 +112,64 @@ public sealed class ExecutionObservabilityTests
         Assert.False(new Engine.Control.Health.ExecutionHealth(h.Service, Engine.Execution.VenueMode.Live).Check().Serving);
     }
 }
+
+/// <summary>A restart on the same journal: positions come back as Position events, paper orders are never sent to an exchange.</summary>
+public sealed class ExecutionRestartTests
+{
+    [Fact]
+    public async Task Restart_publishes_journal_positions_and_keeps_a_resting_paper_order()
+    {
+        var dir = ExecutionHarness.NewJournalDirectory();
+        long resting;
+        long firstRun;
+        await using (var first = ExecutionHarness.StartPaper(o => o.OrderKind = OrderKind.Limit, dir))
+        {
+            firstRun = first.Service.RunId;
+            first.Service.Start();
+            first.Quote("ETHUSDT", 3400m, 3400.1m);
+            first.Submit("ETHUSDT", Side.Buy, 1m, 3401m);
+            first.Submit("ETHUSDT", Side.Buy, 0.5m, 3399.5m);
+            resting = first.IdOf(2);
+            await ExecutionHarness.WaitUntil(() => first.Updates().Count == 2, TimeSpan.FromSeconds(10), "the fill and the resting NEW");
+        }
+
+        await using var second = ExecutionHarness.StartPaper(o => o.OrderKind = OrderKind.Limit, dir);
+        Assert.True(second.Service.RunId > firstRun);
+        Assert.Equal([resting], second.Service.Recovered.OpenOrders.Keys);
+        second.Service.Start();
+        await ExecutionHarness.WaitUntil(() => second.Events.Any(e => e.Kind == MarketEventKind.Position), TimeSpan.FromSeconds(10), "the journal's position");
+        var position = second.Events.Single(e => e.Kind == MarketEventKind.Position);
+        Assert.Equal((PositionSource.Journal, Quantity.Parse("1"u8), Price.Parse("3400.1"u8)), (position.Position.Source, position.Position.Amount, position.Position.EntryPrice));
+
+        second.Quote("ETHUSDT", 3399.3m, 3399.4m);
+        await ExecutionHarness.WaitUntil(() => second.UpdatesOf(resting).Count == 1, TimeSpan.FromSeconds(10), "the resting order's fill");
+        Assert.Equal((OrderStatus.Filled, Price.Parse("3399.5"u8)), (second.UpdatesOf(resting)[0].Status, second.UpdatesOf(resting)[0].LastFillPrice));
+        second.Service.Stop(TimeSpan.FromSeconds(5));
+        Assert.Equal(Quantity.Parse("1.5"u8), second.Service.PositionsSnapshot().Single().Amount);
+        second.Service.Dispose();
+        Directory.Delete(dir, recursive: true);
+    }
+}
+
+/// <summary>A full queue to the I/O loop fails the intent cleanly instead of blocking the stage.</summary>
+public sealed class ExecutionQueueTests
+{
+    [Fact]
+    public async Task A_full_queue_rejects_the_intent_and_the_stage_goes_on()
+    {
+        await using var h = ExecutionHarness.StartPaper(o => o.QueueCapacity = 2);
+        h.Quote("BTCUSDT", 60000m, 60000.5m);
+        h.Submit("BTCUSDT", Side.Buy, 0.001m);
+
+        // The I/O loop is not running yet: the two slots hold the first two orders, the third intent has no room.
+        h.Submit("BTCUSDT", Side.Buy, 0.001m);
+        h.Submit("BTCUSDT", Side.Buy, 0.001m);
+        Assert.Equal(1, h.Service.Gateway.QueueFull);
+
+        h.Service.Start();
+        await ExecutionHarness.WaitUntil(() => h.Updates().Count == 3, TimeSpan.FromSeconds(10), "three outcomes");
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1)).Single().Status);
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(2)).Single().Status);
+        Assert.Equal(OrderStatus.Rejected, h.UpdatesOf(h.IdOf(3)).Single().Status);
+    }
+}

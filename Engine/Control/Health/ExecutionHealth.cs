@@ -13,6 +13,11 @@ public sealed class ExecutionHealth(ExecutionService execution, VenueMode config
     public ComponentCheck Check()
     {
         var c = execution.Counters;
+        if (execution.Fault is { } fault)
+        {
+            return ComponentCheck.Down($"the execution I/O loop stopped: {fault.GetType().Name}: {fault.Message}");
+        }
+
         if (c.Mode == VenueMode.Paper && configured == VenueMode.Live)
         {
             return ComponentCheck.Down($"switched to paper: {c.LastSwitchReason ?? "by the operator"}; positions and orders kept; SetMode live to switch back");

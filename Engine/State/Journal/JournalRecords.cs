@@ -45,6 +45,9 @@ public sealed class JournalOrder
 
     public bool ReduceOnly { get; set; }
 
+    /// <summary>Executed by the paper venue, never sent: a restart must not look it up at the exchange (or send it there).</summary>
+    public bool Paper { get; set; }
+
     /// <summary>The venue-clock timestamp the last request for it was signed with: the venue refuses it after this plus recvWindow.</summary>
     public long SignedTimestampMs { get; set; }
 
@@ -160,24 +163,30 @@ public static class JournalCodec
         w.Byte((byte)order.Side);
         w.Byte((byte)order.Kind);
         w.Byte((byte)order.TimeInForce);
-        w.Byte(order.ReduceOnly ? (byte)1 : (byte)0);
+        w.Byte((byte)((order.ReduceOnly ? 1 : 0) | (order.Paper ? 2 : 0)));
         w.Long(order.Quantity.Mantissa);
         w.Long(order.Price.Mantissa);
         w.Long(order.SignedTimestampMs);
     }
 
-    internal static JournalOrder ReadOrderHead(ref SpanReader r) => new()
+    internal static JournalOrder ReadOrderHead(ref SpanReader r)
     {
-        ClientOrderId = r.Long(),
-        Symbol = r.Symbol(),
-        Side = (Side)r.Byte(),
-        Kind = (OrderKind)r.Byte(),
-        TimeInForce = (TimeInForce)r.Byte(),
-        ReduceOnly = r.Byte() != 0,
-        Quantity = Quantity.FromMantissa(r.Long()),
-        Price = Price.FromMantissa(r.Long()),
-        SignedTimestampMs = r.Long(),
-    };
+        var order = new JournalOrder
+        {
+            ClientOrderId = r.Long(),
+            Symbol = r.Symbol(),
+            Side = (Side)r.Byte(),
+            Kind = (OrderKind)r.Byte(),
+            TimeInForce = (TimeInForce)r.Byte(),
+        };
+        var flags = r.Byte();
+        order.ReduceOnly = (flags & 1) != 0;
+        order.Paper = (flags & 2) != 0;
+        order.Quantity = Quantity.FromMantissa(r.Long());
+        order.Price = Price.FromMantissa(r.Long());
+        order.SignedTimestampMs = r.Long();
+        return order;
+    }
 
     internal ref struct SpanWriter(Span<byte> buffer)
     {

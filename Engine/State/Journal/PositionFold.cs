@@ -11,6 +11,7 @@ namespace Engine.State.Journal;
 /// the journal's replay and the paper venue need on the I/O side and follows the same rules.</remarks>
 public sealed class PositionFold
 {
+    private const long ExtraScale = 10_000_000_000L;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>Symbols with a position or realized PnL, by name.</summary>
@@ -25,43 +26,43 @@ public sealed class PositionFold
             return Notional.Zero;
         }
 
+        // The entry is kept at 18 decimals, as PositionBook keeps it, so a long run of fills does not drift by rounding.
         ref var entry = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_entries, symbol, out _);
-        var sign = side == Side.Buy ? 1L : -1L;
+        var signed = side == Side.Buy ? quantity.Mantissa : -quantity.Mantissa;
         var before = entry.Amount;
-        var after = checked(before + (sign * quantity.Mantissa));
-        var realized = Notional.Zero;
-        if (before == 0 || Math.Sign(before) == sign)
+        var after = checked(before + signed);
+        var realized = 0L;
+        if (before == 0 || (before > 0) == (signed > 0))
         {
-            // Average entry = (|before| × entry + qty × price) / |after|, rounded half-even once.
-            var cost = (Int128)Math.Abs(before) * entry.EntryPrice + ((Int128)quantity.Mantissa * price.Mantissa);
-            entry.EntryPrice = (long)RoundDivide(cost, Math.Abs(after));
+            var value = checked(((Int128)Math.Abs(before) * entry.Entry18) + ((Int128)quantity.Mantissa * price.Mantissa * ExtraScale));
+            entry.Entry18 = DivideHalfEven(value, Math.Abs(after));
         }
         else
         {
             var closed = Math.Min(Math.Abs(before), quantity.Mantissa);
-            var perUnit = (price.Mantissa - entry.EntryPrice) * Math.Sign(before);
-            realized = Notional.FromMantissa((long)RoundDivide((Int128)closed * perUnit, FixedPoint.One));
-            entry.Realized += realized.Mantissa;
+            var perUnit = ((Int128)price.Mantissa * ExtraScale) - entry.Entry18;
+            realized = checked((long)DivideHalfEven(checked((Int128)closed * perUnit * (before > 0 ? 1 : -1)), (Int128)FixedPoint.One * ExtraScale));
+            entry.Realized += realized;
             if (after == 0)
             {
-                entry.EntryPrice = 0;
+                entry.Entry18 = 0;
             }
-            else if (Math.Sign(after) != Math.Sign(before))
+            else if ((after > 0) != (before > 0))
             {
-                entry.EntryPrice = price.Mantissa;
+                entry.Entry18 = (Int128)price.Mantissa * ExtraScale;
             }
         }
 
         entry.Amount = after;
-        return realized;
+        return Notional.FromMantissa(realized);
     }
 
     /// <summary>Replaces a symbol's position (a snapshot or a correction).</summary>
     public void Set(JournalPosition position) =>
-        _entries[position.Symbol] = new Entry { Amount = position.Amount.Mantissa, EntryPrice = position.EntryPrice.Mantissa, Realized = position.RealizedPnl.Mantissa };
+        _entries[position.Symbol] = new Entry { Amount = position.Amount.Mantissa, Entry18 = (Int128)position.EntryPrice.Mantissa * ExtraScale, Realized = position.RealizedPnl.Mantissa };
 
     public JournalPosition Get(string symbol) => _entries.TryGetValue(symbol, out var e)
-        ? new JournalPosition(symbol, Quantity.FromMantissa(e.Amount), Price.FromMantissa(e.EntryPrice), Notional.FromMantissa(e.Realized))
+        ? new JournalPosition(symbol, Quantity.FromMantissa(e.Amount), Price.FromMantissa((long)DivideHalfEven(e.Entry18, ExtraScale)), Notional.FromMantissa(e.Realized))
         : new JournalPosition(symbol, Quantity.Zero, Price.Zero, Notional.Zero);
 
     /// <summary>Every symbol the fold has seen, sorted by name.</summary>
@@ -70,7 +71,7 @@ public sealed class PositionFold
         var list = new List<JournalPosition>(_entries.Count);
         foreach (var (symbol, e) in _entries)
         {
-            list.Add(new JournalPosition(symbol, Quantity.FromMantissa(e.Amount), Price.FromMantissa(e.EntryPrice), Notional.FromMantissa(e.Realized)));
+            list.Add(new JournalPosition(symbol, Quantity.FromMantissa(e.Amount), Price.FromMantissa((long)DivideHalfEven(e.Entry18, ExtraScale)), Notional.FromMantissa(e.Realized)));
         }
 
         list.Sort(static (a, b) => string.CompareOrdinal(a.Symbol, b.Symbol));
@@ -79,22 +80,28 @@ public sealed class PositionFold
 
     public void Clear() => _entries.Clear();
 
-    private static Int128 RoundDivide(Int128 numerator, long denominator)
+    private static Int128 DivideHalfEven(Int128 dividend, Int128 divisor)
     {
-        var quotient = Int128.DivRem(numerator, denominator);
-        var remainder2 = Int128.Abs(quotient.Remainder) * 2;
-        if (remainder2 > denominator || (remainder2 == denominator && (quotient.Quotient & 1) != 0))
+        var (quotient, remainder) = Int128.DivRem(dividend, divisor);
+        if (remainder == 0)
         {
-            return quotient.Quotient + (numerator < 0 ? -1 : 1);
+            return quotient;
         }
 
-        return quotient.Quotient;
+        var dropped = Int128.Abs(remainder);
+        var kept = Int128.Abs(divisor) - dropped;
+        if (dropped > kept || (dropped == kept && !Int128.IsEvenInteger(quotient)))
+        {
+            return (dividend < 0) != (divisor < 0) ? quotient - 1 : quotient + 1;
+        }
+
+        return quotient;
     }
 
     private struct Entry
     {
         public long Amount;
-        public long EntryPrice;
+        public Int128 Entry18;
         public long Realized;
     }
 }
