@@ -39,5 +39,6 @@ fi
 dotnet run -c Release --no-build -- throughput 15 > /dev/null
 dotnet run -c Release --no-build -- latency 2000000 > /dev/null
 dotnet run -c Release --no-build -- simulator 10 4 > /dev/null
+dotnet run -c Release --no-build -- feedparser 200 > /dev/null
 rm -rf BenchmarkDotNet.Artifacts
 echo "tables written to ${results}/"

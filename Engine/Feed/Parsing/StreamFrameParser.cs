@@ -254,7 +254,8 @@ public sealed partial class StreamFrameParser
         // Unescaped text is never longer than the frame, so one frame-sized buffer holds every string of a frame.
         if (_scratch.Length < frameLength)
         {
-            _scratch = new byte[Math.Max(256, (int)Math.Min(Array.MaxLength, (long)BitOperationsRoundUp(frameLength)))];
+            var size = Math.Min(Array.MaxLength, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)frameLength));
+            _scratch = new byte[Math.Max(256, size)];
         }
 
         int written;
@@ -274,8 +275,6 @@ public sealed partial class StreamFrameParser
         field.InScratch = true;
         _scratchUsed += written;
     }
-
-    private static long BitOperationsRoundUp(int value) => (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)value);
 
     private static byte NameSlot(ref Utf8JsonReader reader, bool payload)
     {
