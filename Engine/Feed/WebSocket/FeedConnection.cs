@@ -163,11 +163,21 @@ internal sealed class FeedConnection : IDisposable
         Abort(ReconnectReason.Dropped);
         _socket.Dispose();
         _abort.Dispose();
-        var buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        // The read loop may still be inside a message for a moment after the abort: hand the buffer back only once it has ended.
+        _ = Completion.ContinueWith(
+            static (_, state) =>
+            {
+                var connection = (FeedConnection)state!;
+                var buffer = Interlocked.Exchange(ref connection._buffer, []);
+                if (buffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            },
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private static byte[] SubscribeRequest(IReadOnlyList<string> streams, int start, int count, long id)
