@@ -149,8 +149,9 @@ public static class TradingServices
 
         if (venue.Credentials is not null)
         {
-            services.AddSingleton<IUserDataSink>(sp => new ExecutionUserDataSink(sp.GetRequiredService<ExecutionService>()));
-            services.AddSingleton<IOpenOrderView>(sp => new ExecutionOpenOrders(sp.GetRequiredService<ExecutionService>(), sp.GetRequiredService<SymbolTable>()));
+            // Execution's I/O loop is the one funnel for order truth: the stream's events and reconciliation's queries go to it.
+            services.AddSingleton<IUserDataSink>(sp => sp.GetRequiredService<ExecutionService>());
+            services.AddSingleton<IOpenOrderView>(sp => sp.GetRequiredService<ExecutionService>());
             services.AddSingleton(sp => new UserDataStream(
                 sp.GetRequiredService<BinanceRestClient>(), sp.GetRequiredService<SymbolTable>(), sp.GetRequiredService<IUserDataSink>(),
                 sp.GetRequiredService<IOptions<UserDataStreamOptions>>(), sp.GetRequiredService<ILogger<UserDataStream>>()));
