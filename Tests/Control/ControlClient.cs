@@ -53,7 +53,8 @@ internal sealed class ControlClient : IDisposable
             ("Engine__Health__FeedStaleAfter", "00:00:01"),
             .. environment,
         ];
-        var engine = new EngineProcess([], settings);
+        // The control-plane tests run over the synthetic pipeline (no venue): fast, deterministic, no orders.
+        var engine = new EngineProcess(["--mode", "synthetic"], settings);
         try
         {
             Assert.True(engine.WaitForOutput("All stages running", StartTimeout), engine.Output);

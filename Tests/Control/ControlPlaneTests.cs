@@ -31,7 +31,7 @@ public sealed class ControlPlaneTests(RunningEngine fixture) : IClassFixture<Run
         Assert.Equal(s_components, report.Components.Select(c => c.Name));
         Assert.All(report.Components, c => Assert.Equal(HealthState.Serving, c.State));
         Assert.Contains("running", report.Components[0].Detail, StringComparison.Ordinal);
-        Assert.Contains(report.NotMonitored, item => item.StartsWith("user_stream:", StringComparison.Ordinal) && item.Contains("issue 8", StringComparison.Ordinal));
+        Assert.Contains(report.NotMonitored, item => item.StartsWith("user_stream:", StringComparison.Ordinal) && item.Contains("no venue in synthetic mode", StringComparison.Ordinal));
         Assert.Contains(report.NotMonitored, item => item.StartsWith("reconciler:", StringComparison.Ordinal));
         Assert.Contains(report.NotMonitored, item => item.StartsWith("missing_candles:", StringComparison.Ordinal));
         Assert.Equal("no symbol in cooldown", report.Components.Single(c => c.Name == "cooldowns").Detail);
@@ -83,7 +83,7 @@ public sealed class ControlPlaneTests(RunningEngine fixture) : IClassFixture<Run
     }
 
     [Fact]
-    public async Task Positions_orders_and_reconcile_are_UNIMPLEMENTED_naming_the_part_that_is_missing()
+    public async Task Positions_orders_and_reconcile_are_UNIMPLEMENTED_in_a_mode_without_orders_saying_why()
     {
         var positions = await Assert.ThrowsAsync<RpcException>(() => Client.Control.ListPositionsAsync(new ListPositionsRequest()).ResponseAsync);
         var orders = await Assert.ThrowsAsync<RpcException>(() => Client.Control.ListOrdersAsync(new ListOrdersRequest()).ResponseAsync);
@@ -92,7 +92,7 @@ public sealed class ControlPlaneTests(RunningEngine fixture) : IClassFixture<Run
         foreach (var refusal in new[] { positions, orders, reconcile })
         {
             Assert.Equal(StatusCode.Unimplemented, refusal.StatusCode);
-            Assert.Contains("issue 8", refusal.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains("mode synthetic", refusal.Status.Detail, StringComparison.Ordinal);
         }
     }
 

@@ -39,7 +39,7 @@ public sealed class EnginectlTests(RunningEngine fixture) : IClassFixture<Runnin
         Assert.Empty(error);
         Assert.StartsWith("overall: SERVING   mode: synthetic", output, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^feed\s+SERVING\s+", output);
-        Assert.Contains("user_stream: the user-data stream lands with issue 8", output, StringComparison.Ordinal);
+        Assert.Contains("user_stream: no venue in synthetic mode", output, StringComparison.Ordinal);
 
         var (jsonExit, json, _) = Run("health", "--json", "--address", Address);
         Assert.Equal(0, jsonExit);
@@ -64,7 +64,7 @@ public sealed class EnginectlTests(RunningEngine fixture) : IClassFixture<Runnin
     [InlineData("reconcile --dry-run", "Unimplemented: Reconcile")]
     [InlineData("flatten", "Unimplemented: Flatten")]
     [InlineData("mode paper", "Unimplemented: SetMode")]
-    [InlineData("mode live", "FailedPrecondition: SetMode: live needs BINANCE_API_KEY")]
+    [InlineData("mode live", "FailedPrecondition: SetMode: mode synthetic has no venue")]
     public void Commands_the_engine_refuses_exit_1_with_its_one_line_reason(string command, string reason)
     {
         var (exit, output, error) = Run([.. command.Split(' '), "--address", Address]);

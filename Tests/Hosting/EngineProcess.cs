@@ -14,8 +14,9 @@ public sealed partial class EngineProcess : IDisposable
     private readonly StringBuilder _output = new();
     private readonly object _gate = new();
 
+    /// <summary>Starts the engine on the synthetic market (no venue) with extra environment variables.</summary>
     public EngineProcess(params (string Name, string Value)[] environment)
-        : this([], environment)
+        : this(["--mode", "synthetic"], environment)
     {
     }
 
