@@ -16,6 +16,7 @@ public sealed class SimModeEngineTests
         using var engine = new EngineProcess([], [("Engine__Control__Port", "0"), ("Engine__Metrics__Port", "0"), ("Engine__Feed__MaxSymbols", "5")]);
         var controlPort = engine.WaitForPort("Control plane", TimeSpan.FromSeconds(60));
         var metricsPort = engine.WaitForPort("Metrics", TimeSpan.FromSeconds(10));
+        Assert.True(engine.WaitForOutput("All stages running", TimeSpan.FromSeconds(30)), engine.Output);
         var output = engine.Output;
         Assert.Contains("Venue: embedded simulator on http://127.0.0.1:", output, StringComparison.Ordinal);
         Assert.Contains("Symbols: 5 from exchangeInfo and ticker/24hr", output, StringComparison.Ordinal);
