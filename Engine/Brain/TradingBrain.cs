@@ -535,14 +535,15 @@ public sealed class TradingBrain
         ref readonly var position = ref data.Position;
         var before = state.Position;
         var after = position.Amount.Mantissa;
-        if (before == after && (after == 0 || state.EntryCost == position.EntryPrice.Multiply(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven)))
+        var cost = after == 0 ? Notional.Zero : position.EntryPrice.Multiply(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven);
+        if (before == after && state.EntryCost == cost)
         {
             return;
         }
 
         Counters.Increment(BrainCounter.PositionsReplaced);
         state.Position = after;
-        state.EntryCost = after == 0 ? Notional.Zero : position.EntryPrice.Multiply(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven);
+        state.EntryCost = cost;
         if (after != 0 && Math.Sign(before) != Math.Sign(after))
         {
             state.OpenedAtMs = _nowMs;
