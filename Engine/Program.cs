@@ -28,7 +28,7 @@ try
     var (builder, options) = EngineHostBuilder.Configure(launch);
 
     // The venue opens first (in sim mode the embedded simulator starts) and closes last, after the host has stopped.
-    await using var venue = await VenueSession.OpenAsync(launch, options.Simulator, CancellationToken.None).ConfigureAwait(false);
+    await using var venue = await VenueSession.OpenAsync(launch, options.Simulator, options.Venue, CancellationToken.None).ConfigureAwait(false);
     await using var app = EngineHostBuilder.Build(builder, options, launch, venue);
     await EngineHostBuilder.PrepareAsync(app, CancellationToken.None).ConfigureAwait(false);
     await app.RunAsync().ConfigureAwait(false);

@@ -61,6 +61,9 @@ public sealed class EngineOptions
     /// <summary>The embedded simulator of sim mode ("Engine:Simulator": Symbols, Speed, Seed, Balance, ...); its port is always an ephemeral loopback one.</summary>
     public Simulator.SimulatorOptions Simulator { get; set; } = new();
 
+    /// <summary>Live and paper modes' venue endpoints when they are not Binance's ("Engine:Venue").</summary>
+    public VenueEndpointOptions Venue { get; set; } = new();
+
     /// <summary>
     /// The bound on a graceful stop (stop intake, drain the ring, close the servers); past it the host gives up
     /// waiting and the process exits anyway.
@@ -131,6 +134,7 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         }
 
         ControlOptionsValidation.Validate(options, failures);
+        options.Venue.Validate(failures);
 
         try
         {

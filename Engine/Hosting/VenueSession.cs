@@ -1,5 +1,6 @@
 using Engine.Exchange;
 using Engine.Exchange.Rest;
+using Microsoft.Extensions.Options;
 using Simulator;
 
 namespace Engine.Hosting;
@@ -49,12 +50,30 @@ public sealed class VenueSession : IAsyncDisposable
 
     /// <summary>
     /// Opens the venue for <paramref name="launch"/>: in sim mode starts the embedded simulator on an ephemeral loopback
-    /// port with <paramref name="simulator"/>'s settings; otherwise names Binance's endpoints.
+    /// port with <paramref name="simulator"/>'s settings; in live and paper modes names <paramref name="endpoints"/> when
+    /// set, Binance's endpoints otherwise. Endpoints set in a mode that has its own venue (or none) are refused with
+    /// <see cref="OptionsValidationException"/>: a silently ignored address would trade somewhere the operator did not mean.
     /// </summary>
-    public static async Task<VenueSession> OpenAsync(LaunchSettings launch, SimulatorOptions simulator, CancellationToken cancellationToken)
+    public static async Task<VenueSession> OpenAsync(LaunchSettings launch, SimulatorOptions simulator, VenueEndpointOptions endpoints, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(launch);
         ArgumentNullException.ThrowIfNull(simulator);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.IsSet)
+        {
+            if (launch.Mode is not (EngineMode.Live or EngineMode.Paper))
+            {
+                throw new OptionsValidationException(EngineOptions.Section, typeof(VenueEndpointOptions),
+                    [$"Engine:Venue:RestBaseAddress/StreamBaseAddress apply to live and paper modes only (mode is {launch.Mode.ToString().ToLowerInvariant()})."]);
+            }
+
+            var rest = new Uri(endpoints.RestBaseAddress!);
+            var streams = new Uri(endpoints.StreamBaseAddress!);
+            var credentials = launch.Mode == EngineMode.Live ? launch.Credentials : null;
+            var orders = launch.Mode == EngineMode.Live ? "orders signed and sent there" : "orders on paper";
+            return new VenueSession(launch.Mode, rest, streams, credentials, null, $"configured venue (Engine:Venue) at {rest} and {streams}, {orders}");
+        }
+
         switch (launch.Mode)
         {
             case EngineMode.Sim:

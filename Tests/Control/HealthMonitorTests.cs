@@ -22,7 +22,7 @@ public sealed class HealthMonitorTests
         var options = new EngineOptions { Ring = new RingOptions { Size = 1024 } };
         var pipeline = new RingPipeline(options.Ring);
         var bus = new CommandBus(pipeline.Ring, pipeline.Replies, pipeline.CommandOwners, CommandOwnership.MissingOwner);
-        var venue = await VenueSession.OpenAsync(new LaunchSettings { Mode = EngineMode.Synthetic }, new global::Simulator.SimulatorOptions(), CancellationToken.None);
+        var venue = await VenueSession.OpenAsync(new LaunchSettings { Mode = EngineMode.Synthetic }, new global::Simulator.SimulatorOptions(), new VenueEndpointOptions(), CancellationToken.None);
         using var services = new ServiceCollection().AddSingleton(venue).BuildServiceProvider();
         var service = new PipelineService(Options.Create(options), pipeline, new SymbolUniverse(new SymbolTable()), bus, services, NullLogger<PipelineService>.Instance);
         var grpcHealth = new HealthServiceImpl();

@@ -130,4 +130,45 @@ public sealed class LaunchTests
         Assert.Contains("Engine:Control:Address 0.0.0.0 is not loopback: set Engine:Control:Token", engine.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Ring buffer ready", engine.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/", null, "go together: set both or neither")]
+    [InlineData("ftp://127.0.0.1:8080/", "ws://127.0.0.1:8080/", "RestBaseAddress must be an absolute http or https address (got 'ftp://127.0.0.1:8080/')")]
+    [InlineData("http://127.0.0.1:8080/", "http://127.0.0.1:8080/", "StreamBaseAddress must be an absolute ws or wss address")]
+    [InlineData("127.0.0.1:8080", "ws://127.0.0.1:8080/", "RestBaseAddress must be an absolute http or https address")]
+    public void Venue_endpoints_are_both_or_neither_and_absolute_with_the_right_schemes(string? rest, string? streams, string expected)
+    {
+        var failures = new List<string>();
+        new VenueEndpointOptions { RestBaseAddress = rest, StreamBaseAddress = streams }.Validate(failures);
+
+        Assert.Contains(failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Valid_venue_endpoints_pass_and_name_a_live_venue_other_than_binance()
+    {
+        var failures = new List<string>();
+        var endpoints = new VenueEndpointOptions { RestBaseAddress = "https://gateway.example:8443/", StreamBaseAddress = "wss://gateway.example:8443/" };
+        endpoints.Validate(failures);
+        Assert.Empty(failures);
+
+        var launch = new LaunchSettings { Mode = EngineMode.Live, Credentials = new Engine.Exchange.ApiCredentials("KEY0123456789", "SECRET0123456789") };
+        await using var venue = await VenueSession.OpenAsync(launch, new global::Simulator.SimulatorOptions(), endpoints, CancellationToken.None);
+        Assert.Equal(new Uri("https://gateway.example:8443/"), venue.RestBaseAddress);
+        Assert.Equal(new Uri("wss://gateway.example:8443/"), venue.StreamBaseAddress);
+        Assert.True(venue.SendsOrders);
+        Assert.StartsWith("configured venue (Engine:Venue) at https://gateway.example:8443/", venue.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_engine_process_refuses_venue_endpoints_in_a_mode_with_its_own_venue()
+    {
+        using var engine = new EngineProcess([], [
+            ("Engine__Venue__RestBaseAddress", "http://127.0.0.1:8080/"), ("Engine__Venue__StreamBaseAddress", "ws://127.0.0.1:8080/"),
+            ("Engine__Control__Port", "0"), ("Engine__Metrics__Port", "0")]);
+
+        Assert.Equal(2, engine.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Engine:Venue:RestBaseAddress/StreamBaseAddress apply to live and paper modes only (mode is sim).", engine.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Ring buffer ready", engine.Output, StringComparison.Ordinal);
+    }
 }
