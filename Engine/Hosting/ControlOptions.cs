@@ -93,11 +93,6 @@ internal static class ControlOptionsValidation
         {
             failures.Add("Engine:Health:CheckInterval, FeedStaleAfter, MissingCandlesWindow and ReconciliationMaxAge must be positive.");
         }
-
-        if (options.Reconciliation.Interval <= TimeSpan.Zero)
-        {
-            failures.Add($"Engine:Reconciliation:Interval (RECONCILIATION_INTERVAL) must be positive (got {options.Reconciliation.Interval}).");
-        }
     }
 
     /// <summary>True when the address is loopback, false when it is another address, null when it is not one.</summary>

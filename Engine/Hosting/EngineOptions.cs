@@ -55,9 +55,6 @@ public sealed class EngineOptions
 
     public HealthOptions Health { get; set; } = new();
 
-    /// <summary>The reconciler's schedule and tolerances ("Engine:Reconciliation"; <c>RECONCILIATION_INTERVAL</c> sets its interval).</summary>
-    public State.Reconciliation.ReconciliationOptions Reconciliation { get; set; } = new();
-
     /// <summary>The embedded simulator of sim mode ("Engine:Simulator": Symbols, Speed, Seed, Balance, ...); its port is always an ephemeral loopback one.</summary>
     public Simulator.SimulatorOptions Simulator { get; set; } = new();
 

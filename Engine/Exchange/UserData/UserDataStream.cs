@@ -23,7 +23,7 @@ namespace Engine.Exchange.UserData;
 /// Threads: one receive loop (a thread-pool task) that parses and calls the sink, one call at a time; a keep-alive
 /// task per connection. Parsing a frame allocates nothing; the listenKey is never logged in full.
 /// </remarks>
-public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
+public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
 {
     private const int MaxFrameBytes = 1024 * 1024;
     private static readonly TimeSpan s_healthyConnection = TimeSpan.FromSeconds(5);
@@ -34,14 +34,13 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly UserDataParser _parser;
-    private readonly CancellationTokenSource _stop = new();
     private byte[] _buffer;
     private MarketEvent _scratch;
-    private Task? _loop;
+    private int _listenKeyClosed;
     private CancellationTokenSource? _session;
     private int _endReason;
 
-    /// <summary>Creates the stream; nothing connects before <see cref="StartAsync"/>.</summary>
+    /// <summary>Creates the stream; nothing connects before <see cref="BackgroundService.StartAsync"/>.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public UserDataStream(
         BinanceRestClient rest,
@@ -86,37 +85,21 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
     /// <summary>What the stream did (health, metrics, tests).</summary>
     public UserDataStreamCounters Counters { get; } = new();
 
-    /// <summary>Starts the connect/receive loop in the background and returns at once.</summary>
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (_loop is not null)
-        {
-            throw new InvalidOperationException("The user-data stream is already started.");
-        }
+    /// <summary>The connect/receive loop, until the host stops it.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(stoppingToken);
 
-        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Closes the socket, ends the loop and (by default) deletes the listenKey.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Closes the socket, ends the loop and (by default) deletes the listenKey, once.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_loop is null || _stop.IsCancellationRequested)
+        if (ExecuteTask is null)
         {
             return;
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The host's stop deadline passed; the loop ends on its own.
-        }
+        // Returns at the host's stop deadline even if the loop has not ended yet; it ends on its own.
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
 
-        if (_options.CloseListenKeyOnStop)
+        if (_options.CloseListenKeyOnStop && Interlocked.Exchange(ref _listenKeyClosed, 1) == 0)
         {
             var closed = await _rest.CloseListenKeyAsync(cancellationToken).ConfigureAwait(false);
             if (!closed.IsSuccess)
@@ -138,7 +121,7 @@ public sealed partial class UserDataStream : IHostedService, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _stop.Dispose();
+        Dispose();
     }
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();

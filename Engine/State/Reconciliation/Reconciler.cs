@@ -32,7 +32,7 @@ namespace Engine.State.Reconciliation;
 /// account endpoint, so the brain sizes on the venue's equity. A dry run reads and compares only.
 /// </summary>
 /// <remarks>Runs on a thread-pool task, one run at a time; never on a ring stage. Publishes into the (multi-producer) ring.</remarks>
-public sealed partial class Reconciler : IHostedService, IAsyncDisposable
+public sealed partial class Reconciler : BackgroundService, IAsyncDisposable
 {
     private static readonly TimeSpan s_publishTimeout = TimeSpan.FromSeconds(5);
 
@@ -46,8 +46,6 @@ public sealed partial class Reconciler : IHostedService, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _oneRun = new(1, 1);
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
     private long _lastRunId;
     private ReconciliationReport? _lastReport;
 
@@ -103,41 +101,18 @@ public sealed partial class Reconciler : IHostedService, IAsyncDisposable
     /// <summary>The last run's report (null before the first).</summary>
     public ReconciliationReport? LastReport => Volatile.Read(ref _lastReport);
 
-    /// <summary>Starts the schedule: a run now (when <see cref="ReconciliationOptions.RunAtStart"/>), then one every interval.</summary>
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (_loop is not null)
-        {
-            throw new InvalidOperationException("The reconciler is already started.");
-        }
-
-        _loop = Task.Run(() => ScheduleAsync(_stop.Token), CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Stops the schedule; a run in progress is cancelled.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_loop is null || _stop.IsCancellationRequested)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The host's stop deadline passed.
-        }
-    }
+    /// <summary>The schedule: a run now (when <see cref="ReconciliationOptions.RunAtStart"/>), then one every interval; stopping cancels a run in progress.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => ScheduleAsync(stoppingToken);
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _stop.Dispose();
+        Dispose();
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
         _oneRun.Dispose();
     }
 
