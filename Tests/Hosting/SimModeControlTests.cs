@@ -169,13 +169,29 @@ public sealed class SimModeControlTests
         var positions = await WaitForPositionsAsync(client, p => p.Any(x => x.Symbol == "BTCUSDT"));
         Assert.Equal(("LONG", 0.010m), positions.Where(p => p.Symbol == "BTCUSDT").Select(p => (p.Side, decimal.Parse(p.Quantity, CultureInfo.InvariantCulture))).Single());
 
-        // ... and Flatten closes it at the venue: the closing order's fill reaches the tail and is counted.
+        // ... and Flatten closes it at the venue: the closing order's fill reaches the tail, is counted and is watched.
+        using var watch = client.Control.WatchEvents(new WatchEventsRequest { EventTypes = { EventType.Fill } });
         var flatten = await client.Control.FlattenAsync(new FlattenRequest { Reason = "test" }, deadline: ControlClient.Deadline);
         Assert.Equal(["brain", "execution"], flatten.HandledBy);
+        var closing = new List<Fill>(); // one per fill: the market order may take more than one level of the book
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (closing.Sum(f => decimal.Parse(f.Quantity, CultureInfo.InvariantCulture)) < 0.010m && await watch.ResponseStream.MoveNext(timeout.Token))
+            {
+                if (watch.ResponseStream.Current.Fill is { Symbol: "BTCUSDT" } fill)
+                {
+                    closing.Add(fill);
+                }
+            }
+        }
+
+        Assert.NotEmpty(closing);
+        Assert.All(closing, f => Assert.Equal("SELL", f.Side));
+        Assert.Equal(0.010m, closing.Sum(f => decimal.Parse(f.Quantity, CultureInfo.InvariantCulture)));
         await WaitForPositionsAsync(client, p => p.Count == 0);
         Assert.Empty(await venue.PositionsAsync());
         var after = PrometheusText.Parse(await client.ScrapeAsync());
-        Assert.True(Sells(after, "BTCUSDT") >= fillsBefore + 1, $"sell fills of BTCUSDT: {fillsBefore} before, {Sells(after, "BTCUSDT")} after the flatten");
+        Assert.True(Sells(after, "BTCUSDT") >= fillsBefore + closing.Count, $"sell fills of BTCUSDT: {fillsBefore} before, {Sells(after, "BTCUSDT")} after the flatten's {closing.Count}");
         Assert.Equal(
             after["engine_fills_total"].Samples.Sum(s => s.Value),
             PrometheusText.Value(after, "engine_position_updates_total", ("kind", "fill")));
