@@ -33,7 +33,7 @@ public class StateBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _stage = new PositionStage<NoStage>(new PositionBook(64), new PositionStageCounters(), default);
+        _stage = new PositionStage<NoStage>(new PositionBook(64), new PositionStageCounters(64), default);
         _events = new MarketEvent[64];
         for (var i = 0; i < _events.Length; i++)
         {

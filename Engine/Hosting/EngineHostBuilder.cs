@@ -255,7 +255,8 @@ public static class EngineHostBuilder
         services.AddSingleton<IMetricsSource>(sp => new StateMetrics(
             sp.GetRequiredService<PositionBook>(), sp.GetRequiredService<SymbolTable>(),
             venue.Credentials is null ? null : sp.GetRequiredService<Reconciler>().Counters,
-            venue.Credentials is null ? null : sp.GetRequiredService<UserDataStream>().Counters));
+            venue.Credentials is null ? null : sp.GetRequiredService<UserDataStream>().Counters,
+            sp.GetRequiredService<RingPipeline>().PositionCounters));
         if (launch.Mode != EngineMode.Replay)
         {
             services.AddSingleton<IMetricsSource, FeedMetrics>();

@@ -53,6 +53,7 @@ public sealed class RingPipeline
         _placements = new StagePlacement?[StageNames.Length];
         Gateway = execution?.Invoke(Ring);
         Positions = positions;
+        PositionCounters = new PositionStageCounters(positions?.SymbolCapacity ?? symbolCapacity);
 
         var brainStage = new BatchEventProcessor<MarketEvent, BrainStage<TimingStage>>(
             "brain", Ring, Ring.NewBarrier(), new BrainStage<TimingStage>(Brain, new TimingStage(StagePoint.Brain, Statistics[0])));
@@ -102,7 +103,7 @@ public sealed class RingPipeline
     public ActivityTap Activity { get; } = new();
 
     /// <summary>What the tail's position keeper applied.</summary>
-    public PositionStageCounters PositionCounters { get; } = new();
+    public PositionStageCounters PositionCounters { get; }
 
     public RingBuffer<MarketEvent> Ring { get; }
 

@@ -10,9 +10,11 @@ internal sealed class ControlClient : IDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
-    private ControlClient(EngineProcess engine, int controlPort, int metricsPort, string? token)
+    private ControlClient(EngineProcess engine, int controlPort, int metricsPort, string? token, EmbeddedVenue? venue = null, string? journal = null)
     {
         Engine = engine;
+        Venue = venue;
+        Journal = journal;
         ControlPort = controlPort;
         MetricsPort = metricsPort;
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{controlPort}");
@@ -23,6 +25,12 @@ internal sealed class ControlClient : IDisposable
     }
 
     public EngineProcess Engine { get; }
+
+    /// <summary>The engine's embedded simulator (sim mode only): its REST, fault switches and account, from outside the engine.</summary>
+    public EmbeddedVenue? Venue { get; }
+
+    /// <summary>The engine's journal folder when the test chose it (sim mode); deleted on dispose.</summary>
+    public string? Journal { get; }
 
     public int ControlPort { get; }
 
@@ -42,7 +50,26 @@ internal sealed class ControlClient : IDisposable
     public static DateTime Deadline => DateTime.UtcNow.AddSeconds(15);
 
     /// <summary>Starts an engine on ephemeral ports with <paramref name="environment"/> on top of fast test settings.</summary>
-    public static ControlClient Start(string? token = null, params (string Name, string Value)[] environment)
+    public static ControlClient Start(string? token = null, params (string Name, string Value)[] environment) =>
+        // The control-plane tests run over the synthetic pipeline (no venue): fast, deterministic, no orders.
+        Start(["--mode", "synthetic"], token, environment);
+
+    /// <summary>
+    /// Starts an engine in the default mode, sim (its embedded simulator with 3 symbols, all traded), on ephemeral
+    /// ports with <paramref name="environment"/> on top of fast test settings and a journal of its own (deleted on
+    /// dispose); <see cref="Venue"/> reaches its simulator.
+    /// </summary>
+    public static ControlClient StartSim(string? token = null, params (string Name, string Value)[] environment)
+    {
+        var journal = Path.Combine(Path.GetTempPath(), "engine-sim-" + Guid.NewGuid().ToString("N"));
+        return Start(
+            [],
+            token,
+            [("Engine__Simulator__Symbols", "3"), ("Engine__Feed__MaxSymbols", "3"), ("Engine__Journal__Directory", journal), .. environment],
+            journal);
+    }
+
+    private static ControlClient Start(string[] arguments, string? token, (string Name, string Value)[] environment, string? journal = null)
     {
         (string, string)[] settings =
         [
@@ -53,12 +80,12 @@ internal sealed class ControlClient : IDisposable
             ("Engine__Health__FeedStaleAfter", "00:00:01"),
             .. environment,
         ];
-        // The control-plane tests run over the synthetic pipeline (no venue): fast, deterministic, no orders.
-        var engine = new EngineProcess(["--mode", "synthetic"], settings);
+        var engine = new EngineProcess(arguments, settings);
         try
         {
             Assert.True(engine.WaitForOutput("All stages running", StartTimeout), engine.Output);
-            return new ControlClient(engine, engine.WaitForPort("Control plane", StartTimeout), engine.WaitForPort("Metrics", StartTimeout), token);
+            var venue = journal is null ? null : EmbeddedVenue.FromStartupLines(engine.Output);
+            return new ControlClient(engine, engine.WaitForPort("Control plane", StartTimeout), engine.WaitForPort("Metrics", StartTimeout), token, venue, journal);
         }
         catch
         {
@@ -86,5 +113,10 @@ internal sealed class ControlClient : IDisposable
         Http.Dispose();
         Channel.Dispose();
         Engine.Dispose();
+        Venue?.Dispose();
+        if (Journal is not null && Directory.Exists(Journal))
+        {
+            Directory.Delete(Journal, recursive: true);
+        }
     }
 }

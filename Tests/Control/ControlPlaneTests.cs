@@ -120,7 +120,7 @@ public sealed class ControlPlaneTests(RunningEngine fixture) : IClassFixture<Run
 
         Assert.All(new[] { flatten, paper }, e => Assert.Equal(StatusCode.Unimplemented, e.StatusCode));
         Assert.Contains("execution", flatten.Status.Detail, StringComparison.Ordinal);
-        Assert.Contains("issue 8", paper.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("a run without orders (synthetic mode)", paper.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(before.CommandsCompleted, after.CommandsCompleted);
     }
 

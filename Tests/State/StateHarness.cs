@@ -46,7 +46,7 @@ internal sealed class StateHarness : IAsyncDisposable
             new ApiCredentials(sim.ApiKey, sim.ApiSecret));
         Ring = RingBuffer.CreateMultiProducer<MarketEvent>(1024, new BlockingWaitStrategy(TimeSpan.FromMilliseconds(2)));
         Book = new PositionBook(Symbols.Capacity);
-        StageCounters = new PositionStageCounters();
+        StageCounters = new PositionStageCounters(Book.SymbolCapacity);
         Accounts = new AccountRecorder();
         Tail = new BatchEventProcessor<MarketEvent, PositionStage<AccountRecorderStage>>(
             "tail", Ring, Ring.NewBarrier(), new PositionStage<AccountRecorderStage>(Book, StageCounters, new AccountRecorderStage(Accounts)));

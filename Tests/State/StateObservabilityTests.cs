@@ -32,7 +32,7 @@ public sealed class StateObservabilityTests
         Assert.Contains("1 mismatches in the last run", check.Detail, StringComparison.Ordinal);
 
         var writer = new PrometheusWriter();
-        new StateMetrics(h.Book, h.Symbols, reconciler.Counters, stream.Counters).Collect(writer);
+        new StateMetrics(h.Book, h.Symbols, reconciler.Counters, stream.Counters, h.StageCounters).Collect(writer);
         var families = PrometheusText.Parse(writer.ToString());
         Assert.Equal(2, families["engine_positions_open"].Samples.Single().Value);
         Assert.Equal(["BTCUSDT", "ETHUSDT"], families["engine_exposure_notional"].Samples.Select(s => s.Labels["symbol"]).Order(StringComparer.Ordinal));
@@ -41,6 +41,7 @@ public sealed class StateObservabilityTests
         Assert.Equal(1, families["engine_reconciliation_runs_total"].Samples.Single(s => s.Labels["outcome"] == "completed").Value);
         Assert.Equal(reconciler.Counters.LastSuccessUnixMs / 1000.0, families["engine_reconciliation_last_success_timestamp_seconds"].Samples.Single().Value, 3);
         Assert.Equal(1, families["engine_user_stream_connected"].Samples.Single().Value);
+        AssertFills(families);
         Assert.True(families["engine_user_stream_events_total"].Samples.Single(s => s.Labels["type"] == "order_update").Value >= 4);
 
         // The venue goes away for the stream: health says so at once.
@@ -53,5 +54,18 @@ public sealed class StateObservabilityTests
         Assert.StartsWith("the last run failed", reconcilerHealth.Check().Detail, StringComparison.Ordinal);
         await h.Direct.AdminAsync("reset");
         await StateHarness.WaitUntilAsync(() => streamHealth.Check().Serving, "user_stream back", 30);
+    }
+
+    /// <summary>engine_fills_total counts what the tail applied: every series sums to the book's fills, one per applied symbol and side.</summary>
+    private static void AssertFills(Dictionary<string, PrometheusText.Family> families)
+    {
+        var fills = families["engine_fills_total"].Samples;
+        Assert.Equal("counter", families["engine_fills_total"].Type);
+        Assert.All(fills, s => Assert.Contains(s.Labels["side"], (string[])["buy", "sell"]));
+        Assert.True(fills.Single(s => s.Labels["symbol"] == "BTCUSDT" && s.Labels["side"] == "buy").Value >= 1);
+        Assert.Equal(0, fills.Single(s => s.Labels["symbol"] == "BTCUSDT" && s.Labels["side"] == "sell").Value);
+
+        // ETHUSDT's position came from reconciliation (a set, not a fill): no series for it.
+        Assert.DoesNotContain(fills, s => s.Labels["symbol"] == "ETHUSDT");
     }
 }

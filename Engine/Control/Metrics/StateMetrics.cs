@@ -6,14 +6,16 @@ using Engine.State.Reconciliation;
 namespace Engine.Control.Metrics;
 
 /// <summary>
-/// Positions (from the tail's <see cref="PositionBook"/>), reconciliation and the user-data stream. Each part is
-/// optional: a family is exported only when its part exists, so an absent part never reads as "nothing happened".
+/// Positions (from the tail's <see cref="PositionBook"/> and its stage's <see cref="PositionStageCounters"/>),
+/// reconciliation and the user-data stream. Each part is optional: a family is exported only when its part exists, so
+/// an absent part never reads as "nothing happened".
 /// </summary>
 public sealed class StateMetrics(
     PositionBook? positions,
     SymbolTable symbols,
     ReconciliationCounters? reconciliation,
-    UserDataStreamCounters? userStream) : IMetricsSource
+    UserDataStreamCounters? userStream,
+    PositionStageCounters? fills = null) : IMetricsSource
 {
     private const double Scale = FixedPoint.One;
 
@@ -23,6 +25,11 @@ public sealed class StateMetrics(
         if (positions is not null)
         {
             CollectPositions(writer, positions);
+        }
+
+        if (fills is not null)
+        {
+            CollectFills(writer, fills);
         }
 
         if (reconciliation is not null)
@@ -56,6 +63,27 @@ public sealed class StateMetrics(
         writer.Family("engine_position_updates_total", "counter", "Changes to the position book: fills applied, whole positions set (journal, reconciliation).")
             .Sample("engine_position_updates_total", book.FillsApplied, ("kind", "fill"))
             .Sample("engine_position_updates_total", book.PositionsSet, ("kind", "set"));
+    }
+
+    private void CollectFills(PrometheusWriter writer, PositionStageCounters c)
+    {
+        // A symbol appears once it has had a fill: every traded symbol × 2 sides of zeros would only bloat every scrape.
+        writer.Family("engine_fills_total", "counter", "Fills applied to the engine's positions (by the tail), by symbol and side.");
+        var known = Math.Min(symbols.Count, c.SymbolCapacity);
+        for (var id = 1; id <= known; id++)
+        {
+            var symbol = new SymbolId((ushort)id);
+            var buys = c.FillsOf(symbol, Side.Buy);
+            var sells = c.FillsOf(symbol, Side.Sell);
+            if (buys + sells == 0)
+            {
+                continue;
+            }
+
+            var name = symbols.NameOf(symbol);
+            writer.Sample("engine_fills_total", buys, ("symbol", name), ("side", "buy"));
+            writer.Sample("engine_fills_total", sells, ("symbol", name), ("side", "sell"));
+        }
     }
 
     private static void CollectReconciliation(PrometheusWriter writer, ReconciliationCounters c)

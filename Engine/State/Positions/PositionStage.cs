@@ -6,10 +6,23 @@ namespace Engine.State.Positions;
 /// <summary>What the position stage did, written by the tail thread alone and read by metrics from any thread.</summary>
 public sealed class PositionStageCounters
 {
+    private readonly long[] _fillsBySide;
     private long _fills;
     private long _marks;
     private long _sets;
     private long _ignored;
+
+    /// <summary>Counters for symbols 1..<paramref name="symbolCapacity"/> (the position book's capacity).</summary>
+    public PositionStageCounters(int symbolCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(symbolCapacity);
+        SymbolCapacity = symbolCapacity;
+        // Pre-allocated per symbol and side, so counting a fill on the tail never allocates.
+        _fillsBySide = new long[(symbolCapacity + 1) * 2];
+    }
+
+    /// <summary>The highest symbol id counted one by one.</summary>
+    public int SymbolCapacity { get; }
 
     /// <summary>Order updates whose fill moved a position.</summary>
     public long Fills => Volatile.Read(ref _fills);
@@ -23,13 +36,25 @@ public sealed class PositionStageCounters
     /// <summary>Events that could not apply (no symbol, a symbol beyond the book, a fill without a price or side); counted, not thrown, so a bad event cannot stop the tail.</summary>
     public long Ignored => Volatile.Read(ref _ignored);
 
-    internal void CountFill() => Volatile.Write(ref _fills, _fills + 1);
+    /// <summary>Fills applied for <paramref name="symbol"/> on <paramref name="side"/>; 0 for a symbol beyond <see cref="SymbolCapacity"/>.</summary>
+    public long FillsOf(SymbolId symbol, Side side) =>
+        symbol.IsNone || symbol.Value > SymbolCapacity ? 0 : Volatile.Read(ref _fillsBySide[Index(symbol, side)]);
+
+    /// <summary>Only for a symbol in 1..<see cref="SymbolCapacity"/> and a side of Buy or Sell (the stage checks both first).</summary>
+    internal void CountFill(SymbolId symbol, Side side)
+    {
+        ref var slot = ref _fillsBySide[Index(symbol, side)];
+        Volatile.Write(ref slot, slot + 1);
+        Volatile.Write(ref _fills, _fills + 1);
+    }
 
     internal void CountMark() => Volatile.Write(ref _marks, _marks + 1);
 
     internal void CountSet() => Volatile.Write(ref _sets, _sets + 1);
 
     internal void CountIgnored() => Volatile.Write(ref _ignored, _ignored + 1);
+
+    private static int Index(SymbolId symbol, Side side) => (symbol.Value * 2) + (side == Side.Sell ? 1 : 0);
 }
 
 /// <summary>
@@ -50,6 +75,11 @@ public struct PositionStage<TNext> : IEventHandler<MarketEvent>
     {
         ArgumentNullException.ThrowIfNull(book);
         ArgumentNullException.ThrowIfNull(counters);
+        if (counters.SymbolCapacity < book.SymbolCapacity)
+        {
+            throw new ArgumentException($"The counters cover {counters.SymbolCapacity} symbols, the book {book.SymbolCapacity}.", nameof(counters));
+        }
+
         _book = book;
         _counters = counters;
         _next = next;
@@ -105,7 +135,7 @@ public struct PositionStage<TNext> : IEventHandler<MarketEvent>
             && (update.Side == Side.Buy || update.Side == Side.Sell))
         {
             _book.ApplyFill(data.Symbol, update.Side, update.LastFillQuantity, update.LastFillPrice);
-            _counters.CountFill();
+            _counters.CountFill(data.Symbol, update.Side);
         }
         else
         {

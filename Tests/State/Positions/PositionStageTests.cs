@@ -15,7 +15,7 @@ public sealed class PositionStageTests
     {
         var ring = RingBuffer.CreateMultiProducer<MarketEvent>(64, new BlockingWaitStrategy(TimeSpan.FromMilliseconds(5)));
         var book = new PositionBook(4);
-        var counters = new PositionStageCounters();
+        var counters = new PositionStageCounters(book.SymbolCapacity);
         var tail = new BatchEventProcessor<MarketEvent, PositionStage<NoStage>>(
             "tail", ring, ring.NewBarrier(), new PositionStage<NoStage>(book, counters, default));
         ring.AddGatingSequences(tail.Sequence);
@@ -40,6 +40,10 @@ public sealed class PositionStageTests
         Assert.Equal(Quantity.FromMantissa(-3_00000000), book.Get(s_eth).Amount);
         Assert.Equal(2, book.OpenPositions);
         Assert.Equal(2, counters.Fills);
+        Assert.Equal(1, counters.FillsOf(s_btc, Side.Buy));
+        Assert.Equal(1, counters.FillsOf(s_btc, Side.Sell));
+        Assert.Equal(0, counters.FillsOf(s_eth, Side.Sell)); // ignored: no price
+        Assert.Equal(0, counters.FillsOf(new SymbolId(9), Side.Buy));
         Assert.Equal(1, counters.Marks);
         Assert.Equal(1, counters.Sets);
         Assert.Equal(2, counters.Ignored);
@@ -49,7 +53,8 @@ public sealed class PositionStageTests
     public void The_stage_allocates_nothing_per_event()
     {
         var book = new PositionBook(8);
-        var stage = new PositionStage<NoStage>(book, new PositionStageCounters(), default);
+        var counters = new PositionStageCounters(book.SymbolCapacity);
+        var stage = new PositionStage<NoStage>(book, counters, default);
         var events = new MarketEvent[]
         {
             Fill(s_btc, Side.Buy, 1000000, 100_00000000),
@@ -79,6 +84,19 @@ public sealed class PositionStageTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.True(book.FillsApplied > 100_000);
+
+        // Every applied fill counted under its symbol and side (the per-side counters are part of what was measured).
+        Assert.Equal(book.FillsApplied, counters.Fills);
+        Assert.Equal(counters.Fills, counters.FillsOf(s_btc, Side.Buy) + counters.FillsOf(s_btc, Side.Sell));
+        Assert.Equal(counters.FillsOf(s_btc, Side.Buy), counters.FillsOf(s_btc, Side.Sell));
+        Assert.Equal(0, counters.FillsOf(s_eth, Side.Buy));
+    }
+
+    [Fact]
+    public void Counters_smaller_than_the_book_are_refused()
+    {
+        var book = new PositionBook(8);
+        Assert.Throws<ArgumentException>(() => new PositionStage<NoStage>(book, new PositionStageCounters(4), default));
     }
 
     internal static MarketEvent Fill(SymbolId symbol, Side side, long quantity, long price)
