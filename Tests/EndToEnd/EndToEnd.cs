@@ -69,12 +69,14 @@ internal static class EndToEnd
             : [];
 
     /// <summary>
-    /// Every Intent record of the journal in <paramref name="directory"/>, in the order written (read-only: unlike
+    /// Every Intent record of the journal (with the status and venue id of its last Update record; <paramref name="known"/>
+    /// collects them across scans, so the updates of an order journaled before a compaction still find it) in <paramref name="directory"/>, in the order written (read-only: unlike
     /// <see cref="JournalReader.Replay"/> it never cuts a torn tail, so it may run beside a live engine).
     /// </summary>
-    public static List<JournalOrder> JournalIntents(string directory)
+    public static List<JournalOrder> JournalIntents(string directory, Dictionary<long, JournalOrder>? known = null)
     {
         var intents = new List<JournalOrder>();
+        known ??= [];
         foreach (var (_, path) in JournalReader.Segments(directory))
         {
             var bytes = File.ReadAllBytes(path);
@@ -88,10 +90,26 @@ internal static class EndToEnd
                 }
 
                 var payload = bytes.AsSpan(offset + JournalWriter.HeaderSize, length);
+                var reader = new JournalCodec.SpanReader(payload[1..]);
                 if (payload[0] == (byte)JournalRecordType.Intent)
                 {
-                    var reader = new JournalCodec.SpanReader(payload[1..]);
-                    intents.Add(JournalCodec.ReadOrderHead(ref reader));
+                    var intent = JournalCodec.ReadOrderHead(ref reader);
+                    intents.Add(intent);
+                    known[intent.ClientOrderId] = intent;
+                }
+                else if (payload[0] == (byte)JournalRecordType.Update)
+                {
+                    // The intent's object carries the last status the journal gives it (client id, symbol, side, venue id, status).
+                    var id = reader.Long();
+                    reader.Symbol();
+                    reader.Byte();
+                    var orderId = reader.Long();
+                    var status = (Engine.Model.OrderStatus)reader.Byte();
+                    if (known.TryGetValue(id, out var intent))
+                    {
+                        intent.Status = status;
+                        intent.OrderId = orderId;
+                    }
                 }
 
                 offset += JournalWriter.HeaderSize + length;
