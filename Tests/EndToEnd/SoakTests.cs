@@ -68,6 +68,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                     await Task.Delay(TimeSpan.FromSeconds(3));
                     var scrape = await EndToEnd.ScrapeAsync(http);
                     Count(seen, scrape);
+                    seen["429_logged"] = seen.GetValueOrDefault("429_logged") + engine.Output.Split("HTTP 429 on ").Length - 1;
                     if (run < 3)
                     {
                         engine.Kill(); // SIGKILL: no drain, no journal flush beyond what the OS already has
@@ -256,7 +257,7 @@ public sealed class SoakTests(ITestOutputHelper output)
     private static string Evidence(string fault, Dictionary<string, double> seen) => fault switch
     {
         "drop-websockets" => $"feed reconnects {seen.GetValueOrDefault("feed_reconnects")}, user-stream connections {seen.GetValueOrDefault("user_stream_connects")}",
-        "fail-429" => $"429 answers {seen.GetValueOrDefault("rate_limited")}",
+        "fail-429" => $"429 answers logged {seen.GetValueOrDefault("429_logged")} (metric {seen.GetValueOrDefault("rate_limited")})",
         "fail-1021" or "fail-5xx" => $"order retries {seen.GetValueOrDefault("retries")}, queries {seen.GetValueOrDefault("queries")}, resends {seen.GetValueOrDefault("resends")}, answers lost {seen.GetValueOrDefault("orders_error")}",
         "stall" => $"candle gaps back-filled {seen.GetValueOrDefault("gaps_backfilled")}",
         "expire-listen-key" => $"listenKey expiries {seen.GetValueOrDefault("listen_key_expired")}",
