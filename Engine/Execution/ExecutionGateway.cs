@@ -29,6 +29,7 @@ public sealed class ExecutionGateway
     private long _sequence;
     private long _queueFull;
     private long _built;
+    private long _marketTimeMs;
 
     internal ExecutionGateway(
         OrderQueue orders, OrderQueue rejects, LoopSignal signal, HmacSha256Signer signer, ServerClock clock, SymbolTable symbols,
@@ -60,13 +61,30 @@ public sealed class ExecutionGateway
     /// <summary>The client order id of a run's <paramref name="sequence"/>-th order: positive, unique across runs.</summary>
     public static long ClientOrderIdOf(long runId, long sequence) => (runId << 32) | sequence;
 
+    /// <summary>
+    /// The latest exchange time of the events the stage has seen: the market's clock. The paper venue stamps its fills
+    /// with it, so a replay's fills carry the replayed time (wall-clock stamps would move the brain's clock years ahead).
+    /// </summary>
+    public long MarketTimeMs => Volatile.Read(ref _marketTimeMs);
+
     /// <summary>Handles one ring slot (stage thread).</summary>
     public void OnEvent(ref MarketEvent data)
     {
+        if (data.ExchangeTimeMs > _marketTimeMs)
+        {
+            Volatile.Write(ref _marketTimeMs, data.ExchangeTimeMs);
+        }
+
         switch (data.Kind)
         {
             case MarketEventKind.Quote:
                 _quotes.Write(data.Symbol, data.Quote.BidPrice, data.Quote.AskPrice);
+                break;
+            case MarketEventKind.Trade:
+                _quotes.WriteLastPrice(data.Symbol, data.Trade.Price);
+                break;
+            case MarketEventKind.Candle:
+                _quotes.WriteLastPrice(data.Symbol, data.Candle.Close);
                 break;
             case MarketEventKind.Command when data.Command.Kind is CommandKind.Flatten or CommandKind.SetMode:
                 // Before the slot's intents: on Flatten the brain's exits ride on this same slot and must not be cancelled.

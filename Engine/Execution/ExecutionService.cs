@@ -701,7 +701,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         if (!record.Symbol.IsNone)
         {
             var evt = default(MarketEvent);
-            evt.Begin(MarketEventKind.OrderUpdate, record.Symbol, NowMs(), Stopwatch.GetTimestamp());
+            evt.Begin(MarketEventKind.OrderUpdate, record.Symbol, EventTimeMs(), Stopwatch.GetTimestamp());
             ref var u = ref evt.OrderUpdate;
             u.OrderId = record.Order.OrderId;
             u.ClientOrderId = record.ClientOrderId;
@@ -1127,7 +1127,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
 
         var evt = default(MarketEvent);
-        evt.Begin(MarketEventKind.Account, SymbolId.None, NowMs(), Stopwatch.GetTimestamp());
+        evt.Begin(MarketEventKind.Account, SymbolId.None, EventTimeMs(), Stopwatch.GetTimestamp());
         evt.Account.WalletBalance = _paperWallet;
         evt.Account.Equity = _paperWallet + Notional.FromMantissa(unrealized);
         _output.Publish(in evt);
@@ -1187,6 +1187,9 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     public IReadOnlyList<JournalPosition> PositionsSnapshot() => _positions.All();
 
     private long NowMs() => _client?.Clock.NowUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>The time stamped on events this loop publishes: the venue's clock, or without a venue (paper, replay) the market's.</summary>
+    private long EventTimeMs() => _client is not null || Gateway.MarketTimeMs == 0 ? NowMs() : Gateway.MarketTimeMs;
 
     private static string WireId(OrderRecord record)
     {

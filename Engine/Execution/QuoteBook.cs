@@ -21,11 +21,35 @@ public sealed class QuoteBook
         }
 
         ref var e = ref _entries[symbol.Value];
+        e.FromBook = true;
+        Store(ref e, bid.Mantissa, ask.Mantissa);
+    }
 
+    /// <summary>
+    /// Stage thread only: a traded price (a trade, a candle's close) as the quote of a symbol no book quote has been
+    /// seen for — a replay of aggTrades or klines has no book, and the paper venue then fills at the last price. Once a
+    /// book quote has arrived, traded prices never overwrite it.
+    /// </summary>
+    public void WriteLastPrice(SymbolId symbol, Price price)
+    {
+        if (symbol.Value >= _entries.Length || price.Mantissa <= 0)
+        {
+            return;
+        }
+
+        ref var e = ref _entries[symbol.Value];
+        if (!e.FromBook)
+        {
+            Store(ref e, price.Mantissa, price.Mantissa);
+        }
+    }
+
+    private static void Store(ref Entry e, long bid, long ask)
+    {
         // Odd version = write in progress; the full fence keeps the data stores after it.
         Interlocked.Increment(ref e.Version);
-        e.Bid = bid.Mantissa;
-        e.Ask = ask.Mantissa;
+        e.Bid = bid;
+        e.Ask = ask;
         Volatile.Write(ref e.Version, e.Version + 1);
     }
 
@@ -70,5 +94,8 @@ public sealed class QuoteBook
         public long Version;
         public long Bid;
         public long Ask;
+
+        /// <summary>Written by the stage only: a book quote has been seen.</summary>
+        public bool FromBook;
     }
 }

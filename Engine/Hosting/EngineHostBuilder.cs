@@ -5,6 +5,7 @@ using Engine.Control.Grpc;
 using Engine.Control.Health;
 using Engine.Control.Metrics;
 using Engine.Exchange.Rest;
+using Engine.Exchange.Rules;
 using Engine.Exchange.UserData;
 using Engine.Execution;
 using Engine.Feed;
@@ -183,6 +184,12 @@ public static class EngineHostBuilder
         var venue = app.Services.GetRequiredService<VenueSession>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Engine.Hosting.Venue");
         EngineLog.VenueOpened(logger, venue.Description);
+        if (venue.Mode == EngineMode.Replay)
+        {
+            RegisterReplaySymbols(app.Services.GetRequiredService<ReplayOptions>(), app.Services.GetRequiredService<SymbolUniverse>(), logger);
+            return;
+        }
+
         if (venue.RestBaseAddress is null)
         {
             return;
@@ -207,6 +214,42 @@ public static class EngineHostBuilder
         universe.Set(ids, rules, origin);
         var first = string.Join(' ', found.Names.Take(10));
         EngineLog.SymbolsChosen(logger, ids.Count, origin, first);
+    }
+
+    /// <summary>
+    /// A replay has no venue to discover from: its symbols are the files' and their rules come from a saved exchangeInfo
+    /// (Engine:Replay:ExchangeInfo). They are registered before the ring is built, since the brain and execution take
+    /// the rules at construction; the replay source then finds its symbols already in the table.
+    /// </summary>
+    private static void RegisterReplaySymbols(ReplayOptions replay, SymbolUniverse universe, ILogger logger)
+    {
+        var info = string.IsNullOrWhiteSpace(replay.ExchangeInfo) ? null : ExchangeInfoParser.Parse(File.ReadAllBytes(replay.ExchangeInfo));
+        var ids = new List<SymbolId>();
+        var missing = new List<string>();
+        var byId = new SymbolRules[universe.Table.Capacity + 1];
+        foreach (var name in replay.Files.Select(replay.SymbolOf).Distinct(StringComparer.Ordinal))
+        {
+            var id = universe.Table.Add(name);
+            ids.Add(id);
+            if (info is not null && info.TryGetSymbol(name, out var symbol))
+            {
+                byId[id.Value] = symbol.Rules;
+            }
+            else
+            {
+                missing.Add(name);
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            EngineLog.ReplayWithoutRules(logger, string.Join(' ', missing));
+        }
+
+        var origin = info is null ? "the replayed files (no rules)" : $"the replayed files, rules from {replay.ExchangeInfo}";
+        universe.Set(ids, byId, origin);
+        var names = string.Join(' ', ids.Select(universe.Table.NameOf));
+        EngineLog.SymbolsChosen(logger, ids.Count, origin, names);
     }
 
     private static void AddPartHealth(IServiceCollection services, LaunchSettings launch, VenueSession venue, EngineOptions options)

@@ -52,6 +52,9 @@ internal static partial class EngineLog
     [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "Symbols: {Count} from {Origin}; first: {First}")]
     public static partial void SymbolsChosen(ILogger logger, int count, string origin, string first);
 
+    [LoggerMessage(EventId = 28, Level = LogLevel.Warning, Message = "Replay without rules for {Symbols}: no Engine:Replay:ExchangeInfo file names them, so the brain refuses every entry and no order is placed")]
+    public static partial void ReplayWithoutRules(ILogger logger, string symbols);
+
     [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Venue connected: {Connections} market-stream connections for {Symbols} symbols; {UserStream}; execution {Mode} (run {RunId}, journal {Journal})")]
     public static partial void VenueConnected(ILogger logger, int connections, int symbols, string userStream, string mode, long runId, string journal);
 

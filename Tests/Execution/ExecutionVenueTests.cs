@@ -147,6 +147,9 @@ public sealed class ExecutionVenueTests
         await h.SimClient!.AdminAsync("fail?count=1&status=401&code=-2015");
         h.Submit("BTCUSDT", Side.Buy, 0.005m);
         await ExecutionHarness.WaitUntil(() => h.Service.Mode == VenueMode.Paper, s_wait, "the switch");
+
+        // The switch comes first, the order's rejection is published right after it.
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Count > 0, s_wait, "the order's rejection");
         Assert.Equal(OrderStatus.Rejected, h.UpdatesOf(h.IdOf(1))[^1].Status);
     }
 

@@ -90,6 +90,13 @@ public sealed partial class EngineProcess : IDisposable
     /// <summary>Sends SIGTERM, as systemd or docker stop would.</summary>
     public void Terminate() => Assert.Equal(0, Kill(_process.Id, SigTerm));
 
+    /// <summary>kill -9: SIGKILL, no drain, no flush; waits until the process is gone.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>Waits for the start-up line naming where <paramref name="what"/> ("Control plane", "Metrics") listens; returns its port.</summary>

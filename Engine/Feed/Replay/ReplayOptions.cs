@@ -24,6 +24,12 @@ public sealed class ReplayOptions
     /// </summary>
     public string? Symbol { get; set; }
 
+    /// <summary>
+    /// A saved <c>GET /fapi/v1/exchangeInfo</c> answer giving the replayed symbols' filters (tick, step, minimum
+    /// notional). A replay has no venue to ask; without this file the brain knows no rules and refuses every entry.
+    /// </summary>
+    public string? ExchangeInfo { get; set; }
+
     /// <summary>Every setting that cannot work, as "Engine:Replay:Name ..." messages; empty when all are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -51,6 +57,11 @@ public sealed class ReplayOptions
             {
                 failures.Add($"{Section}:Files:{i}: cannot take a symbol from the name '{Path.GetFileName(file)}' (expected SYMBOL-...csv); set {Section}:Symbol.");
             }
+        }
+
+        if (!string.IsNullOrWhiteSpace(ExchangeInfo) && !File.Exists(ExchangeInfo))
+        {
+            failures.Add($"{Section}:ExchangeInfo: '{ExchangeInfo}' does not exist.");
         }
 
         if (!double.IsFinite(Speed) || Speed < 0)
