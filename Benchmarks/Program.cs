@@ -18,6 +18,11 @@ if (args.Length > 0 && args[0] == "simulator")
     return Benchmarks.Simulator.SimulatorHarness.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "e2e")
+{
+    return Benchmarks.EndToEnd.E2eHarness.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "feedparser")
 {
     return FeedParserHarness.Run(args[1..]);

@@ -20,7 +20,7 @@ public sealed class SocketWriteStamp
     public long Timestamp => Volatile.Read(ref _timestamp);
 
     /// <summary>Sets the stamp the writes of this asynchronous flow report to (call inside the sending async method: the change stays in it).</summary>
-    internal static void Attach(SocketWriteStamp? stamp) => s_current.Value = stamp;
+    public static void Attach(SocketWriteStamp? stamp) => s_current.Value = stamp;
 
     /// <summary>Called by the stream at the start of every write: only the first write of the attached request counts.</summary>
     internal static void OnWrite()
@@ -35,7 +35,7 @@ public sealed class SocketWriteStamp
     /// <see cref="SocketsHttpHandler.ConnectCallback"/>: the handler's own connect (TCP, no Nagle) with the socket's stream
     /// wrapped so that writes can be stamped.
     /// </summary>
-    internal static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
