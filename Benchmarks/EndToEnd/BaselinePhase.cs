@@ -40,6 +40,7 @@ public static class BaselinePhase
         simOptions.Speed = settings.Speed;
         simOptions.Symbols = settings.Symbols;
         simOptions.Seed = settings.Seed;
+        simOptions.Balance = decimal.Parse(venueSettings["Simulator:Balance"], CultureInfo.InvariantCulture);
         simOptions.ListenKeyLifetime = TimeSpan.Parse(venueSettings["Simulator:ListenKeyLifetime"], CultureInfo.InvariantCulture);
         simOptions.OrderLimitPerMinute = int.Parse(venueSettings["Simulator:OrderLimitPerMinute"], CultureInfo.InvariantCulture);
         simOptions.OrderLimitPer10Seconds = int.Parse(venueSettings["Simulator:OrderLimitPer10Seconds"], CultureInfo.InvariantCulture);

@@ -34,9 +34,10 @@ public sealed class E2eSettings
     /// <summary>Brain settings for frequent trading (simulated time), as configuration keys under Engine:Brain.</summary>
     public static readonly (string Key, string Value)[] BrainSettings =
     [
-        ("EntryConfidence", "0.2"),
-        ("ExitAgreement", "0.05"),
-        ("StopAtrMultiple", "0.5"),
+        ("EntryConfidence", "0.05"),
+        ("ExitAgreement", "0.01"),
+        ("StopAtrMultiple", "0.25"),
+        ("MaxPositions", "20"),
         ("MinHold", "00:00:00"),
         ("RotationMargin", "0"),
         ("Cooldown", "00:00:01"),
@@ -94,6 +95,8 @@ public sealed class E2eSettings
         yield return ("Simulator:Speed", Speed.ToString(inv));
         yield return ("Simulator:Symbols", Symbols.ToString(inv));
         yield return ("Simulator:Seed", Seed.ToString(inv));
+        // Room for twenty positions at the brain's size cap, so orders are accepted rather than refused for margin.
+        yield return ("Simulator:Balance", "1000000");
         // Simulated time runs faster than ours: a listenKey would expire between keep-alives, the rate limits are per simulated minute.
         yield return ("Simulator:ListenKeyLifetime", "30.00:00:00");
         yield return ("Simulator:OrderLimitPerMinute", "1000000");
@@ -132,9 +135,10 @@ public sealed class E2eSettings
     /// <summary>The same brain settings as an object, for the baseline.</summary>
     public static BrainOptions BrainOptions() => new()
     {
-        EntryConfidence = 0.2,
-        ExitAgreement = 0.05,
-        StopAtrMultiple = 0.5,
+        EntryConfidence = 0.05,
+        ExitAgreement = 0.01,
+        StopAtrMultiple = 0.25,
+        MaxPositions = 20,
         MinHold = TimeSpan.Zero,
         RotationMargin = 0,
         Cooldown = TimeSpan.FromSeconds(1),
