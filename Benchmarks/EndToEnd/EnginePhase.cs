@@ -56,7 +56,8 @@ public static class EnginePhase
             var pipeline = app.Services.GetRequiredService<RingPipeline>();
             var execution = app.Services.GetRequiredService<ExecutionService>();
             var ring = app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Ring;
-            result.Notes.Add($"wait strategy {ring.WaitStrategy} (spin {ring.Spin.TotalMicroseconds:0.#} µs, yield {ring.Yield.TotalMilliseconds:0.###} ms), ring {ring.Size} slots");
+            var waits = string.Join(", ", RingPipeline.StageNames.Select((name, i) => $"{name} {pipeline.StageWaitStrategies[i]}"));
+            result.Notes.Add($"wait strategies: {waits} (spin-then-block: spin {ring.Spin.TotalMicroseconds:0.#} µs, yield {ring.Yield.TotalMilliseconds:0.###} ms); ring {ring.Size} slots");
             result.Notes.Add("placement: " + string.Join(", ", pipeline.Placements.Select(p => p is null ? "?" : $"{p.Stage} on CPU {p.Cpu} ({p.Pin.Outcome})")));
 
             await Task.Delay(settings.WarmUp, cancellationToken).ConfigureAwait(false);
