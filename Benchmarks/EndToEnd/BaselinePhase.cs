@@ -119,7 +119,7 @@ public static class BaselinePhase
 
         while (samples.TryDequeue(out var sample))
         {
-            if (sample.Received >= start)
+            if (sample.Received != 0 && sample.Received >= start)
             {
                 result.Hops.Add(in sample);
             }
@@ -224,7 +224,8 @@ public static class BaselinePhase
                 var body = query + "&signature=" + signature;
                 var sample = new OrderLatencySample
                 {
-                    ClientOrderId = id, Received = evt.ReceivedTimestamp, Published = evt.Stamps[(int)StagePoint.Published],
+                    // As the engine's trace: only decisions on market data count (an order update's stamp is not a frame's).
+                    ClientOrderId = id, Received = evt.Kind == MarketEventKind.OrderUpdate ? 0 : evt.ReceivedTimestamp, Published = evt.Stamps[(int)StagePoint.Published],
                     Brain = evt.Stamps[(int)StagePoint.Brain], Signed = Stopwatch.GetTimestamp(),
                 };
                 Interlocked.Increment(ref counts[1]);

@@ -76,10 +76,14 @@ public sealed class ExecutionGateway
                 break;
         }
 
+        // Tick-to-order is traced for decisions on market data only: an order update's or a command's receive stamp is
+        // when the engine made the event, not when a frame arrived.
+        var received = data.Kind is MarketEventKind.Trade or MarketEventKind.Candle or MarketEventKind.Quote or MarketEventKind.MarkPrice
+            ? data.ReceivedTimestamp : 0;
         var count = data.IntentCount;
         for (var i = 0; i < count; i++)
         {
-            Submit(in data.Intents[i], data.ReceivedTimestamp, data.Stamps[(int)StagePoint.Published], data.Stamps[(int)StagePoint.Brain]);
+            Submit(in data.Intents[i], received, data.Stamps[(int)StagePoint.Published], data.Stamps[(int)StagePoint.Brain]);
         }
     }
 

@@ -47,13 +47,18 @@ public sealed class OrderLatencyTraceTests
     }
 
     [Fact]
-    public async Task Orders_that_never_reach_a_socket_leave_no_sample_and_a_venue_rejection_still_counts()
+    public async Task Only_orders_decided_on_market_data_that_reach_a_socket_are_traced_and_a_venue_rejection_still_counts()
     {
         await using var h = await ExecutionHarness.StartAsync();
         h.Service.Start();
         await h.SimClient!.AdminAsync("reject-orders?count=1&code=-2010");
         Decide(h, "BTCUSDT", Stopwatch.GetTimestamp());
         await ExecutionHarness.WaitUntil(() => h.Service.Counters.Rejected == 1, s_wait, "the venue's rejection");
+        Assert.Equal(1, h.Service.Trace.Count);
+
+        // Decided on an order update (an exit after a fill): sent, but its receive stamp is no frame's, so not traced.
+        Decide(h, "BTCUSDT", Stopwatch.GetTimestamp(), MarketEventKind.OrderUpdate);
+        await ExecutionHarness.WaitUntil(() => h.Service.Counters.Acknowledged == 1, s_wait, "the order decided on an order update");
         Assert.Equal(1, h.Service.Trace.Count);
 
         // Switched to paper: orders are filled locally and never written to a socket.
@@ -66,10 +71,10 @@ public sealed class OrderLatencyTraceTests
     }
 
     /// <summary>An event as the feed and the brain leave it: received, published and brain-stamped, with one intent.</summary>
-    private static void Decide(ExecutionHarness h, string symbol, long received)
+    private static void Decide(ExecutionHarness h, string symbol, long received, MarketEventKind kind = MarketEventKind.Candle)
     {
         var evt = default(MarketEvent);
-        evt.Begin(MarketEventKind.Candle, h.Id(symbol), 0, received);
+        evt.Begin(kind, h.Id(symbol), 0, received);
         evt.Stamps[(int)StagePoint.Published] = received + 1;
         evt.Stamps[(int)StagePoint.Brain] = received + 2;
         evt.IntentCount = 1;
