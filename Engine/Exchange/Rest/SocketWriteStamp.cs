@@ -11,8 +11,9 @@ namespace Engine.Exchange.Rest;
 /// </summary>
 public sealed class SocketWriteStamp
 {
-    // The request being sent on this logical flow. HttpClient writes a request on the flow that called SendAsync
-    // (connection set-up runs on a flow of its own), so the stream below sees the request's stamp and no other.
+    // The request being sent on this logical flow. HttpClient writes a request on the flow that called SendAsync, so
+    // the stream below sees the request's stamp and no other (a connection is set up on the flow of the request that
+    // needed it: see StampingStream for the TLS handshake).
     private static readonly AsyncLocal<SocketWriteStamp?> s_current = new();
     private long _timestamp;
 
@@ -41,7 +42,8 @@ public sealed class SocketWriteStamp
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-            return new StampingStream(new NetworkStream(socket, ownsSocket: true));
+            var tls = string.Equals(context.InitialRequestMessage.RequestUri?.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase);
+            return new StampingStream(new NetworkStream(socket, ownsSocket: true), tls);
         }
         catch
         {
@@ -50,9 +52,17 @@ public sealed class SocketWriteStamp
         }
     }
 
-    /// <summary>The socket's stream, unchanged, except that each write first reports to <see cref="OnWrite"/>.</summary>
-    private sealed class StampingStream(NetworkStream inner) : Stream
+    /// <summary>
+    /// The socket's stream, unchanged, except that each write first reports to <see cref="OnWrite"/>. The connection is
+    /// set up on the flow of the request that needed it, so under TLS the handshake's first flight would be stamped as
+    /// that request's write: writes before the first read are not reported. (With TLS 1.2 the client's Finished, sent
+    /// one round trip before the request can follow, still is: the first order on a new TLS 1.2 connection may be
+    /// stamped up to a round trip early. Keep-alive connections, the normal case, and plain HTTP are exact.)
+    /// </summary>
+    private sealed class StampingStream(NetworkStream inner, bool tls) : Stream
     {
+        private volatile bool _handshakeRead = !tls;
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -67,36 +77,57 @@ public sealed class SocketWriteStamp
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            _handshakeRead = true;
+            return read;
+        }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            inner.ReadAsync(buffer, offset, count, cancellationToken);
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _handshakeRead ? inner.ReadAsync(buffer, cancellationToken) : FirstReadAsync(buffer, cancellationToken);
+
+        private async ValueTask<int> FirstReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _handshakeRead = true;
+            return read;
+        }
+
+        private void Stamp()
+        {
+            if (_handshakeRead)
+            {
+                OnWrite();
+            }
+        }
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            OnWrite();
+            Stamp();
             inner.Write(buffer, offset, count);
         }
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            OnWrite();
+            Stamp();
             inner.Write(buffer);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            OnWrite();
+            Stamp();
             return inner.WriteAsync(buffer, offset, count, cancellationToken);
         }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            OnWrite();
+            Stamp();
             return inner.WriteAsync(buffer, cancellationToken);
         }
 
