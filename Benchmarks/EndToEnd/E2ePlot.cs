@@ -39,14 +39,14 @@ public static class E2ePlot
         }
 
         plot.Axes.Bottom.TickGenerator = new NumericManual(positions, labels);
-        var decades = Enumerable.Range(-1, 7).Select(e => (double)e).ToArray();
+        var decades = Enumerable.Range(-1, 8).Select(e => (double)e).ToArray();
         plot.Axes.Left.TickGenerator = new NumericManual(decades, [.. decades.Select(e => Math.Pow(10, e).ToString("0.#", CultureInfo.InvariantCulture))]);
-        plot.Axes.SetLimitsY(-1, 5);
+        plot.Axes.SetLimitsY(-1, 6);
         plot.Title("Tick-to-order latency by percentile (µs, log scale)");
         plot.XLabel("percentile  —  " + command);
         plot.YLabel("µs");
-        plot.ShowLegend(Alignment.UpperLeft);
-        plot.SavePng(path, 1100, 650);
+        plot.ShowLegend(Edge.Bottom);
+        plot.SavePng(path, 1100, 750);
     }
 
     private static double Log(long nanoseconds) => Math.Log10(Math.Max(nanoseconds, 1) / 1000.0);
