@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 using Benchmarks;
 
-// "latency" runs the HdrHistogram round-trip harness, "throughput" the interleaved ring/channel rounds; anything else goes to BenchmarkDotNet's switcher
+// "latency" runs the HdrHistogram round-trip harness, "throughput" the interleaved ring/channel rounds, "e2e" the end-to-end tick-to-order harness
+// (engine in sim mode vs a Channel baseline; usage in EndToEnd/E2eSettings.cs); anything else goes to BenchmarkDotNet's switcher
 // (for example: --filter '*PingPong*').
 if (args.Length > 0 && args[0] == "latency")
 {
@@ -16,6 +17,11 @@ if (args.Length > 0 && args[0] == "throughput")
 if (args.Length > 0 && args[0] == "simulator")
 {
     return Benchmarks.Simulator.SimulatorHarness.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "e2e")
+{
+    return Benchmarks.EndToEnd.E2eHarness.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "feedparser")

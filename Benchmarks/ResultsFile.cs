@@ -22,16 +22,21 @@ public static class ResultsFile
     }
 
     /// <summary>Prints the result and writes it to <paramref name="fileName"/> in the results folder.</summary>
-    public static void Write(string fileName, StringBuilder text)
+    public static void Write(string fileName, StringBuilder text) => Write(fileName, text, Directory());
+
+    /// <summary>Prints the result and writes it to <paramref name="fileName"/> in <paramref name="directory"/>.</summary>
+    public static void Write(string fileName, StringBuilder text, string directory)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var content = text.ToString();
         Console.WriteLine(content);
-        var path = Path.Combine(Directory(), fileName);
+        var path = Path.Combine(directory, fileName);
         File.WriteAllText(path, content);
         Console.WriteLine($"written to {path}");
     }
 
-    private static string Directory()
+    /// <summary>Benchmarks/results in the repository (found from the binary's folder).</summary>
+    public static string Directory()
     {
         // Walk up from the binary to the project folder so results land in the repository, not in bin/.
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

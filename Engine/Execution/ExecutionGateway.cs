@@ -94,16 +94,27 @@ public sealed class ExecutionGateway
                 break;
         }
 
+        // Tick-to-order is traced for decisions on market data only: an order update's or a command's receive stamp is
+        // when the engine made the event, not when a frame arrived.
+        var received = data.Kind is MarketEventKind.Trade or MarketEventKind.Candle or MarketEventKind.Quote or MarketEventKind.MarkPrice
+            ? data.ReceivedTimestamp : 0;
         var count = data.IntentCount;
         for (var i = 0; i < count; i++)
         {
-            Submit(in data.Intents[i], data.Stamps[(int)StagePoint.Published]);
+            Submit(in data.Intents[i], received, data.Stamps[(int)StagePoint.Published], data.Stamps[(int)StagePoint.Brain]);
         }
     }
 
     /// <summary>Builds, signs and queues one intent; on any failure queues a rejection instead.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Submit(in OrderIntent intent, long publishedTimestamp)
+    public void Submit(in OrderIntent intent, long publishedTimestamp) => Submit(in intent, 0, publishedTimestamp, 0);
+
+    /// <summary>
+    /// As <see cref="Submit(in OrderIntent, long)"/>, carrying the causing event's stamps (Stopwatch; 0 = unknown) with
+    /// the order; the slot is stamped again once signed, for the tick-to-order trace.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Submit(in OrderIntent intent, long receivedTimestamp, long publishedTimestamp, long brainTimestamp)
     {
         var id = _runBase | ++_sequence;
         if (!_orders.TryClaim(out var index))
@@ -125,6 +136,12 @@ public sealed class ExecutionGateway
         {
             slot.Op = OrderOp.Reject;
             slot.Reason = RejectReason.InvalidOrder;
+        }
+        else
+        {
+            slot.ReceivedTimestamp = receivedTimestamp;
+            slot.BrainTimestamp = brainTimestamp;
+            slot.SignedTimestamp = Stopwatch.GetTimestamp();
         }
 
         _orders.Publish(index);
@@ -158,6 +175,9 @@ public sealed class ExecutionGateway
         slot.Price = _orderKind == OrderKind.Limit ? intent.ReferencePrice : Price.Zero;
         slot.ReduceOnly = intent.ReduceOnly;
         slot.PublishedTimestamp = publishedTimestamp;
+        slot.ReceivedTimestamp = 0;
+        slot.BrainTimestamp = 0;
+        slot.SignedTimestamp = 0;
         slot.Argument = 0;
         slot.Length = 0;
     }

@@ -171,6 +171,9 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     /// <summary>Latency from the publication of the event that caused an order to its bytes being handed to the socket, ns (I/O loop writes).</summary>
     public LatencyHistogram SentLatency { get; } = new();
 
+    /// <summary>Each order's tick-to-order stamps and histograms (frame received → signed, → first socket write); I/O loop writes.</summary>
+    public OrderLatencyTrace Trace { get; } = new();
+
     /// <summary>Sum of the <see cref="SentLatency"/> observations, ns.</summary>
     public long SentLatencySumNanoseconds => Volatile.Read(ref _sentLatencySum);
 
@@ -393,6 +396,11 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         order.Paper = paper;
         var record = _ledger.Add(order, slot.Symbol, paper);
         record.PublishedTimestamp = slot.PublishedTimestamp;
+        record.Trace = new OrderLatencySample
+        {
+            ClientOrderId = slot.ClientOrderId, Received = slot.ReceivedTimestamp, Published = slot.PublishedTimestamp,
+            Brain = slot.BrainTimestamp, Signed = slot.SignedTimestamp,
+        };
         _snapshotDirty = true;
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
         if (paper)
@@ -449,15 +457,17 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
             record.PublishedTimestamp = 0;
         }
 
-        _ = SendAsync(record.ClientOrderId, bytes, length);
+        // Only the first send is a reaction to a tick: its first socket write is stamped and traced with the answer.
+        record.Written = record.Trace.Signed != 0 && record.Sends == 1 ? new SocketWriteStamp() : null;
+        _ = SendAsync(record.ClientOrderId, bytes, length, record.Written);
     }
 
-    private async Task SendAsync(long clientOrderId, byte[] bytes, int length)
+    private async Task SendAsync(long clientOrderId, byte[] bytes, int length, SocketWriteStamp? written = null)
     {
         RestResult<OrderResponse> result;
         try
         {
-            result = await _client!.SendSignedOrderAsync(OrderCall.New, bytes.AsMemory(0, length), _stopping.Token).ConfigureAwait(false);
+            result = await _client!.SendStampedOrderAsync(OrderCall.New, bytes.AsMemory(0, length), written, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is OperationCanceledException or HttpRequestException or ObjectDisposedException)
         {
@@ -475,6 +485,18 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
 
         _inbound.Enqueue(new Inbound(InboundKind.NewAnswer, clientOrderId, result, default));
         _signal.Wake();
+    }
+
+    private void TraceFirstSend(OrderRecord record)
+    {
+        if (record.Written is not { } written)
+        {
+            return;
+        }
+
+        Trace.Record(record.Trace with { Socket = written.Timestamp });
+        record.Written = null;
+        record.Trace = default;
     }
 
     private void Crash(CrashPoint point)
@@ -527,6 +549,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
 
         record.InFlight = false;
+        TraceFirstSend(record);
         if (result.IsSuccess)
         {
             Counters.Success();

@@ -35,6 +35,10 @@ public sealed class OrderRecord
     internal long DueAtMs;
     internal long PublishedTimestamp;
 
+    // The first send's tick-to-order stamps (cleared once traced): see OrderLatencyTrace.
+    internal OrderLatencySample Trace;
+    internal Engine.Exchange.Rest.SocketWriteStamp? Written;
+
     internal enum PendingAction : byte
     {
         None,

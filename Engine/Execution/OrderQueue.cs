@@ -48,6 +48,11 @@ internal struct OrderMessage
 
     /// <summary>When the event that caused it was published (Stopwatch), for the intent → socket histogram.</summary>
     public long PublishedTimestamp;
+
+    /// <summary>Tick-to-order stamps (Stopwatch; 0 = unknown): the causing frame received, the brain done, the order signed.</summary>
+    public long ReceivedTimestamp;
+    public long BrainTimestamp;
+    public long SignedTimestamp;
     public long Argument;
     public int Length;
     public byte[] Buffer;

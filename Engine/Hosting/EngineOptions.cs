@@ -30,6 +30,18 @@ public sealed class RingOptions
     /// </summary>
     public TimeSpan Yield { get; set; } = SpinThenBlockWaitStrategy.DefaultYield;
 
+    /// <summary>
+    /// A stage's own wait strategy, by stage name, in place of <see cref="WaitStrategy"/> (spin-then-block takes
+    /// <see cref="Spin"/> and <see cref="Yield"/>). The tail parks at once by default: it is off the tick-to-order path
+    /// (brain → execution), so its wake-up costs no order anything, and a tail that never spins or yields leaves the
+    /// two cores to the critical stages, the feed and the I/O threads. A parking stage needs the ring's strategy to be
+    /// a parking one too (spin-then-block or blocking): only then do writers wake parked waiters.
+    /// </summary>
+    public Dictionary<string, WaitStrategyKind> StageWaitStrategies { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["tail"] = WaitStrategyKind.Blocking,
+    };
+
     /// <summary>CPU to pin each stage's thread to, by stage name ("brain", "execution", "tail"); absent = not pinned.</summary>
     public Dictionary<string, int> StageCpus { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
@@ -91,6 +103,20 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
             if (cpu < 0 || cpu >= Environment.ProcessorCount)
             {
                 failures.Add($"Engine:Ring:StageCpus:{stage} = {cpu} is not a CPU of this machine (0..{Environment.ProcessorCount - 1}).");
+            }
+        }
+
+        foreach (var (stage, kind) in options.Ring.StageWaitStrategies)
+        {
+            if (Array.IndexOf(RingPipeline.StageNames, stage.ToLowerInvariant()) < 0)
+            {
+                failures.Add($"Engine:Ring:StageWaitStrategies names an unknown stage '{stage}' (known: {string.Join(", ", RingPipeline.StageNames)}).");
+            }
+
+            if (kind is WaitStrategyKind.SpinThenBlock or WaitStrategyKind.Blocking
+                && options.Ring.WaitStrategy is not (WaitStrategyKind.SpinThenBlock or WaitStrategyKind.Blocking))
+            {
+                failures.Add($"Engine:Ring:StageWaitStrategies:{stage} = {kind} parks, which needs Engine:Ring:WaitStrategy to park too (SpinThenBlock or Blocking; got {options.Ring.WaitStrategy}): only then do writers wake parked stages.");
             }
         }
 

@@ -55,16 +55,21 @@ public sealed class RingPipeline
         Positions = positions;
         PositionCounters = new PositionStageCounters(positions?.SymbolCapacity ?? symbolCapacity);
 
+        StageWaitStrategies = [.. StageNames.Select(name => options.StageWaitStrategies.TryGetValue(name, out var kind) ? kind : options.WaitStrategy)];
+        SequenceBarrier Barrier(int stage, params Sequence[] upstream) => options.StageWaitStrategies.ContainsKey(StageNames[stage])
+            ? Ring.NewBarrier(WaitStrategyFactory.Create(StageWaitStrategies[stage], options.Spin, options.Yield), upstream)
+            : Ring.NewBarrier(upstream);
+
         var brainStage = new BatchEventProcessor<MarketEvent, BrainStage<TimingStage>>(
-            "brain", Ring, Ring.NewBarrier(), new BrainStage<TimingStage>(Brain, new TimingStage(StagePoint.Brain, Statistics[0])));
+            "brain", Ring, Barrier(0), new BrainStage<TimingStage>(Brain, new TimingStage(StagePoint.Brain, Statistics[0])));
         var executionTiming = new TimingStage(StagePoint.Execution, Statistics[1]);
         var (executionStage, startExecution) = Gateway is null
-            ? Processor("execution", Ring.NewBarrier(brainStage.Sequence), executionTiming)
-            : Processor("execution", Ring.NewBarrier(brainStage.Sequence), new ExecutionStage<TimingStage>(Gateway, executionTiming));
+            ? Processor("execution", Barrier(1, brainStage.Sequence), executionTiming)
+            : Processor("execution", Barrier(1, brainStage.Sequence), new ExecutionStage<TimingStage>(Gateway, executionTiming));
         var tailStage = new TailStage(Statistics[2], TailCounters, Replies, Activity);
         var (tail, startTail) = Positions is null
-            ? Processor("tail", Ring.NewBarrier(executionStage.Sequence), tailStage)
-            : Processor("tail", Ring.NewBarrier(executionStage.Sequence), new PositionStage<TailStage>(Positions, PositionCounters, tailStage));
+            ? Processor("tail", Barrier(2, executionStage.Sequence), tailStage)
+            : Processor("tail", Barrier(2, executionStage.Sequence), new PositionStage<TailStage>(Positions, PositionCounters, tailStage));
         _stages = [brainStage, executionStage, tail];
         _starts = [brainStage.Start, startExecution, startTail];
         Roles =
@@ -108,6 +113,9 @@ public sealed class RingPipeline
     public RingBuffer<MarketEvent> Ring { get; }
 
     public WaitStrategyKind WaitStrategy { get; }
+
+    /// <summary>How each stage waits, in dependency order (the ring's strategy unless <see cref="RingOptions.StageWaitStrategies"/> names the stage).</summary>
+    public IReadOnlyList<WaitStrategyKind> StageWaitStrategies { get; }
 
     /// <summary>Per-stage statistics in dependency order; the last one times the whole trip.</summary>
     public StageStatistics[] Statistics { get; }

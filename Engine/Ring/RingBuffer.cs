@@ -107,6 +107,9 @@ public sealed class RingBuffer<T>
 
     public SequenceBarrier NewBarrier(params Sequence[] upstream) => Sequencer.NewBarrier(upstream);
 
+    /// <summary>A barrier with a wait strategy of its own (see <see cref="Sequencer.NewBarrier(IWaitStrategy, Sequence[])"/>).</summary>
+    public SequenceBarrier NewBarrier(IWaitStrategy waitStrategy, params Sequence[] upstream) => Sequencer.NewBarrier(waitStrategy, upstream);
+
     // The multi-producer paths stay out of line so that a single-producer ring's claim and publish inline
     // into the producer's loop without dragging the CAS loop and its spin-wait along.
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -15,9 +15,15 @@ public sealed class SequenceBarrier
     private readonly MultiProducerSequencer? _publication;
     private volatile bool _alerted;
 
-    internal SequenceBarrier(Sequencer sequencer, Sequence[] upstream)
+    internal SequenceBarrier(Sequencer sequencer, Sequence[] upstream, IWaitStrategy? waitStrategy)
     {
-        _waitStrategy = sequencer.WaitStrategy;
+        _waitStrategy = waitStrategy ?? sequencer.WaitStrategy;
+        if (_waitStrategy.IsBlocking && !sequencer.SignalsWaiters)
+        {
+            // Nobody would wake the parked consumer: it would see new events only when its park timed out.
+            throw new ArgumentException("a parking wait strategy needs a ring built with a blocking wait strategy (its writers wake parked waiters)", nameof(waitStrategy));
+        }
+
         if (upstream.Length == 0)
         {
             _single = sequencer.Cursor;

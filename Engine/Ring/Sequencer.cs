@@ -27,7 +27,7 @@ public abstract class Sequencer
     /// <summary>The producer cursor: the highest claimed sequence (single producer: also the highest published).</summary>
     public Sequence Cursor { get; } = new();
 
-    private protected bool SignalsWaiters { get; }
+    internal bool SignalsWaiters { get; }
 
     private protected Sequence[] GatingSequences => Volatile.Read(ref _gatingSequences);
 
@@ -78,7 +78,14 @@ public abstract class Sequencer
     }
 
     /// <summary>A barrier over the cursor (no upstream) or over the given upstream stages.</summary>
-    public SequenceBarrier NewBarrier(params Sequence[] upstream) => new(this, upstream ?? []);
+    public SequenceBarrier NewBarrier(params Sequence[] upstream) => new(this, upstream ?? [], null);
+
+    /// <summary>
+    /// A barrier whose consumer waits with its own <paramref name="waitStrategy"/> instead of the ring's. A parking
+    /// strategy needs a ring whose writers wake parked waiters (a ring built with a blocking strategy).
+    /// </summary>
+    public SequenceBarrier NewBarrier(IWaitStrategy waitStrategy, params Sequence[] upstream) =>
+        new(this, upstream ?? [], waitStrategy ?? throw new ArgumentNullException(nameof(waitStrategy)));
 
     private protected void ThrowIfBadCount(int count)
     {

@@ -43,6 +43,33 @@ public sealed class RingPipelineTests
     }
 
     [Fact]
+    public void By_default_the_tail_parks_at_once_and_the_critical_stages_wait_with_the_rings_strategy()
+    {
+        var options = new RingOptions { Size = 1024 };
+        var pipeline = new RingPipeline(options);
+        Assert.Equal([WaitStrategyKind.SpinThenBlock, WaitStrategyKind.SpinThenBlock, WaitStrategyKind.Blocking], pipeline.StageWaitStrategies);
+
+        options.StageWaitStrategies["brain"] = WaitStrategyKind.Yielding;
+        Assert.Equal([WaitStrategyKind.Yielding, WaitStrategyKind.SpinThenBlock, WaitStrategyKind.Blocking], new RingPipeline(options).StageWaitStrategies);
+    }
+
+    [Fact]
+    public void A_parking_stage_on_a_ring_that_does_not_park_and_an_unknown_stage_are_refused_with_their_reasons()
+    {
+        var options = new EngineOptions();
+        options.Ring.WaitStrategy = WaitStrategyKind.BusySpin;
+        options.Ring.StageWaitStrategies["brian"] = WaitStrategyKind.Yielding;
+        var result = new EngineOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures, f => f.Contains("StageWaitStrategies:tail = Blocking parks", StringComparison.Ordinal));
+        Assert.Contains(result.Failures, f => f.Contains("unknown stage 'brian'", StringComparison.Ordinal));
+
+        options.Ring.StageWaitStrategies.Remove("brian");
+        options.Ring.StageWaitStrategies["tail"] = WaitStrategyKind.Yielding;
+        Assert.False(new EngineOptionsValidator().Validate(null, options).Failed);
+    }
+
+    [Fact]
     public void The_synthetic_market_is_deterministic_for_a_seed_and_moves_in_whole_ticks()
     {
         var first = Record(seed: 42);

@@ -137,14 +137,19 @@ public struct CountingHandler : IEventHandler<TestEvent>
 /// <summary>Three checking stages chained behind a ring's producer, started: s1 → s2 → s3, the producer gated on s3.</summary>
 public static class CheckedChain
 {
-    public static (BatchEventProcessor<TestEvent, CheckingHandler>[] Stages, DeliveryCheck[] Checks) Start(RingBuffer<TestEvent> ring)
+    public static (BatchEventProcessor<TestEvent, CheckingHandler>[] Stages, DeliveryCheck[] Checks) Start(RingBuffer<TestEvent> ring) => Start(ring, _ => null);
+
+    /// <summary>The chain with a wait strategy per stage (null: the ring's).</summary>
+    public static (BatchEventProcessor<TestEvent, CheckingHandler>[] Stages, DeliveryCheck[] Checks) Start(RingBuffer<TestEvent> ring, Func<int, IWaitStrategy?> stageWait)
     {
+        ArgumentNullException.ThrowIfNull(stageWait);
         var checks = new[] { new DeliveryCheck(1, 1), new DeliveryCheck(1, 2), new DeliveryCheck(1, 3) };
         var stages = new BatchEventProcessor<TestEvent, CheckingHandler>[3];
         Sequence[] upstream = [];
         for (var i = 0; i < stages.Length; i++)
         {
-            stages[i] = new BatchEventProcessor<TestEvent, CheckingHandler>($"s{i + 1}", ring, ring.NewBarrier(upstream), new CheckingHandler(checks[i]));
+            var barrier = stageWait(i) is { } wait ? ring.NewBarrier(wait, upstream) : ring.NewBarrier(upstream);
+            stages[i] = new BatchEventProcessor<TestEvent, CheckingHandler>($"s{i + 1}", ring, barrier, new CheckingHandler(checks[i]));
             upstream = [stages[i].Sequence];
         }
 

@@ -12,7 +12,7 @@ public sealed class WakeUpTests
 {
     private static readonly TimeSpan s_longPark = TimeSpan.FromSeconds(30);
 
-    public static TheoryData<string> ParkingStrategies => ["blocking", "spin-then-block"];
+    public static TheoryData<string> ParkingStrategies => ["blocking", "spin-then-block", "per-stage"];
 
     [Theory]
     [MemberData(nameof(ParkingStrategies))]
@@ -23,7 +23,12 @@ public sealed class WakeUpTests
             ? new BlockingWaitStrategy(s_longPark)
             : new SpinThenBlockWaitStrategy(TimeSpan.Zero, TimeSpan.Zero, s_longPark);
         var ring = RingBuffer.CreateSingleProducer<TestEvent>(64, wait);
-        var (stages, checks) = CheckedChain.Start(ring);
+
+        // Per stage, as the engine's pipeline does: a first stage that yields and never parks, a middle one on the
+        // ring's strategy, a last one that parks at once.
+        var (stages, checks) = strategy == "per-stage"
+            ? CheckedChain.Start(ring, i => i switch { 0 => new YieldingWaitStrategy(), 2 => new BlockingWaitStrategy(s_longPark), _ => null })
+            : CheckedChain.Start(ring);
         var s3 = stages[2];
 
         var slowest = TimeSpan.Zero;
@@ -58,5 +63,14 @@ public sealed class WakeUpTests
         }
 
         Assert.True(slowest < TimeSpan.FromSeconds(5), $"slowest round took {slowest}");
+    }
+
+    [Fact]
+    public void A_parking_stage_is_refused_on_a_ring_whose_writers_do_not_wake_waiters()
+    {
+        var ring = RingBuffer.CreateSingleProducer<TestEvent>(64, new BusySpinWaitStrategy());
+        Assert.Throws<ArgumentException>(() => ring.NewBarrier(new BlockingWaitStrategy()));
+        Assert.Throws<ArgumentException>(() => ring.NewBarrier(new SpinThenBlockWaitStrategy()));
+        Assert.NotNull(ring.NewBarrier(new YieldingWaitStrategy()));
     }
 }

@@ -40,5 +40,12 @@ public sealed class ExecutionMetrics(ExecutionService execution) : IMetricsSourc
         execution.SentLatency.CopyTo(_buckets);
         writer.Family("engine_order_send_seconds", "histogram", "Publication of the event an order was decided on → its request bytes handed to the socket.")
             .LatencyHistogram("engine_order_send_seconds", _buckets, execution.SentLatencySumNanoseconds / 1e9);
+        var trace = execution.Trace;
+        trace.TickToSocket.CopyTo(_buckets);
+        writer.Family("engine_tick_to_order_seconds", "histogram", "The market frame an order was decided on was received (WebSocket message complete) → the order request's first write into the socket began. Orders decided on market data, first sends only.")
+            .LatencyHistogram("engine_tick_to_order_seconds", _buckets, trace.TickToSocketSumNanoseconds / 1e9);
+        trace.TickToSigned.CopyTo(_buckets);
+        writer.Family("engine_tick_to_signed_order_seconds", "histogram", "The market frame an order was decided on was received → the execution stage finished signing the order into its queue to the I/O loop. Same orders as engine_tick_to_order_seconds.")
+            .LatencyHistogram("engine_tick_to_signed_order_seconds", _buckets, trace.TickToSignedSumNanoseconds / 1e9);
     }
 }

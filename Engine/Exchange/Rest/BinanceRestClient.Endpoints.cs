@@ -142,8 +142,18 @@ public sealed partial class BinanceRestClient
     /// The bytes must stay untouched until the task completes. A -1021 is returned, not retried: only the signer can
     /// stamp a new timestamp (the clock has been resynchronised by the time the caller sees it, if it was due).
     /// </summary>
-    public async Task<RestResult<OrderResponse>> SendSignedOrderAsync(OrderCall call, ReadOnlyMemory<byte> signedQuery, CancellationToken cancellationToken = default)
+    public Task<RestResult<OrderResponse>> SendSignedOrderAsync(OrderCall call, ReadOnlyMemory<byte> signedQuery, CancellationToken cancellationToken = default) =>
+        SendStampedOrderAsync(call, signedQuery, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SendSignedOrderAsync"/>, and <paramref name="written"/>, when given, receives the time the request's
+    /// first write into the connection's socket began (it stays 0 if none did).
+    /// </summary>
+    public async Task<RestResult<OrderResponse>> SendStampedOrderAsync(
+        OrderCall call, ReadOnlyMemory<byte> signedQuery, SocketWriteStamp? written, CancellationToken cancellationToken = default)
     {
+        // Set inside this async method, so the stamp applies to this request's writes only and never leaks to the caller.
+        SocketWriteStamp.Attach(written);
         var endpoint = call switch
         {
             OrderCall.New => s_newOrder,

@@ -71,6 +71,8 @@ public sealed partial class BinanceRestClient : IDisposable
             AllowAutoRedirect = false,
             UseCookies = false,
             UseProxy = false,
+            // The handler's own connect, with the stream wrapped so an order's first socket write can be stamped.
+            ConnectCallback = SocketWriteStamp.ConnectAsync,
         };
         _http = new HttpClient(handler, disposeHandler: true)
         {

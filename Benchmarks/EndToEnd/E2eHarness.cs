@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text;
+using HdrHistogram;
+
+namespace Benchmarks.EndToEnd;
+
+/// <summary>
+/// <c>dotnet run -c Release --project Benchmarks -- e2e [--seconds N] [--warmup N] [--speed X] [--no-baseline] [--out DIR] [--Engine:Key=value ...]</c>:
+/// the engine's production pipeline against the simulator on loopback, then the simple baseline over the same input,
+/// every order's hops into HdrHistogram; writes <c>e2e-latency.md</c> and <c>e2e-latency.png</c>.
+/// </summary>
+public static class E2eHarness
+{
+    public const string TableFile = "e2e-latency.md";
+    public const string PlotFile = "e2e-latency.png";
+
+    public static int Run(string[] args)
+    {
+        var settings = E2eSettings.Parse(args);
+        var loadBefore = Load();
+        Console.WriteLine($"e2e: engine phase ({settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Measure.TotalSeconds:0} s measured), load {loadBefore}");
+        var phases = new List<PhaseResult> { EnginePhase.RunAsync(settings, CancellationToken.None).GetAwaiter().GetResult() };
+        if (settings.Baseline)
+        {
+            Console.WriteLine($"e2e: baseline phase, load {Load()}");
+            phases.Add(BaselinePhase.RunAsync(settings, CancellationToken.None).GetAwaiter().GetResult());
+        }
+
+        var loadAfter = Load();
+        var directory = settings.OutputDirectory ?? ResultsFile.Directory();
+        Directory.CreateDirectory(directory);
+        var text = Render(settings, phases, loadBefore, loadAfter);
+        ResultsFile.Write(TableFile, text, directory);
+        E2ePlot.Write(Path.Combine(directory, PlotFile), phases, settings.CommandLine);
+        Console.WriteLine($"written to {Path.Combine(directory, PlotFile)}");
+        return phases[0].Hops.Orders > 0 ? 0 : 1;
+    }
+
+    /// <summary>The machine's load averages (1, 5, 15 min) as <c>uptime</c> prints them.</summary>
+    public static string Load()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"{parts[0]}, {parts[1]}, {parts[2]}";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static StringBuilder Render(E2eSettings settings, List<PhaseResult> phases, string loadBefore, string loadAfter)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var text = ResultsFile.Begin(
+            "End-to-end tick-to-order latency (HdrHistogram, every order timed)",
+            settings.CommandLine,
+            $"Load average (1, 5, 15 min) at start {loadBefore}, at end {loadAfter}. The machine has {Environment.ProcessorCount} cores; anything else running shares them.");
+        text.AppendLine("**What runs.** The engine as `Engine/Program.cs` starts it in `--mode sim`, in this process: the embedded simulator on "
+            + "127.0.0.1 (an ephemeral port), the feed's WebSocket connections, `StreamFrameParser`, the ring, brain, execution stage, the I/O loop "
+            + "(journal, then send), the REST client on HTTP/1.1 keep-alive. Orders are the brain's own decisions on the simulator's market data. "
+            + "Then the baseline (see below) against a fresh simulator with the same seed, speed and symbols, alone on the machine.");
+        text.AppendLine();
+        text.AppendLine("**Stamps** (Stopwatch): *frame received* = the WebSocket message completed (`ReceiveAsync` returned end of message); "
+            + "*published* = the event published into the ring (baseline: written to the channel); *brain decided* = the brain stage finished the slot; "
+            + "*order signed* = the execution stage finished signing the order into its queue to the I/O loop (baseline: the signature string made); "
+            + "*first socket write* = the request's first write into its connection's socket stream began (a stream wrapped around the socket "
+            + "by `SocketsHttpHandler.ConnectCallback`, `Engine/Exchange/Rest/SocketWriteStamp.cs`). Only orders decided on frames received after the warm-up count.");
+        text.AppendLine();
+        text.AppendLine(string.Create(inv, $"**Harness settings** (both pipelines): {settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Measure.TotalSeconds:0} s measured; ")
+            + string.Join(", ", settings.VenueSettings().Select(s => $"`{s.Key}={s.Value}`"))
+            + "; brain, for frequent trading: " + string.Join(", ", E2eSettings.BrainSettings.Select(s => $"`{s.Key}={s.Value}`"))
+            + (settings.EngineOverrides.Count > 0 ? "; engine overrides: " + string.Join(", ", settings.EngineOverrides.Select(o => $"`{o}`")) : "")
+            + ". The venue clock runs ×speed, hence the 1 s clock resync and the 60 s recvWindow.");
+        text.AppendLine();
+
+        foreach (var phase in phases)
+        {
+            var rate = phase.Measured.TotalSeconds > 0 ? phase.Events / phase.Measured.TotalSeconds : 0;
+            text.AppendLine(CultureInfo.InvariantCulture, $"## {phase.Name}");
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"{phase.Hops.Orders:N0} orders in {phase.Measured.TotalSeconds:0.#} s; {phase.Events:N0} events through the first stage ({rate:N0}/s).  ");
+            foreach (var note in phase.Notes)
+            {
+                text.AppendLine(note + "  ");
+            }
+
+            text.AppendLine();
+            text.AppendLine("| hop | samples | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | max (µs) |");
+            text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            for (var i = 0; i < HopHistograms.Names.Length; i++)
+            {
+                var h = phase.Hops.Hops[i];
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {HopHistograms.Names[i]} | {h.TotalCount:N0} | {Us(h, 50)} | {Us(h, 90)} | {Us(h, 99)} | {Us(h, 99.9)} | {Max(h)} |");
+            }
+
+            text.AppendLine();
+            foreach (var (stage, bytes, events) in phase.StageAllocations)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- allocated on the {stage} stage's thread: {bytes:N0} B over {events:N0} events = **{(events > 0 ? (double)bytes / events : 0):0.###} B per event** (GC.GetAllocatedBytesForCurrentThread at batch ends)");
+            }
+
+            var perEvent = phase.Events > 0 ? (double)phase.ProcessAllocatedBytes / phase.Events : 0;
+            text.AppendLine(CultureInfo.InvariantCulture, $"- allocated by the whole process: {phase.ProcessAllocatedBytes:N0} B = {perEvent:N0} B per event (GC.GetTotalAllocatedBytes(precise); includes the in-process simulator, the WebSocket receive, HTTP and the harness)");
+            text.AppendLine();
+        }
+
+        var engine = phases[0].Hops.Hops;
+        text.AppendLine("## Bar and ratio");
+        text.AppendLine();
+        var p50 = engine[HopHistograms.TickToSigned].GetValueAtPercentile(50) / 1000.0;
+        var p99 = engine[HopHistograms.TickToSigned].GetValueAtPercentile(99) / 1000.0;
+        var stageBytes = phases[0].StageAllocations.Sum(a => a.Bytes);
+        text.AppendLine(CultureInfo.InvariantCulture, $"- tick → signed order p50 {p50:0.0} µs (bar < 5 µs: {(p50 < 5 ? "met" : "**not met**")}), p99 {p99:0.0} µs (bar < 25 µs: {(p99 < 25 ? "met" : "**not met**")}); stage threads {stageBytes:N0} B in the window (bar 0 B per tick: {(stageBytes == 0 ? "met" : "**not met**")})");
+        if (phases.Count > 1)
+        {
+            var baseline = phases[1].Hops.Hops;
+            foreach (var (hop, name) in new[] { (HopHistograms.TickToSigned, "tick → signed order"), (HopHistograms.TickToSocket, "tick → socket") })
+            {
+                if (engine[hop].TotalCount == 0 || baseline[hop].TotalCount == 0)
+                {
+                    continue;
+                }
+
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"- {name}: baseline / engine = {Ratio(baseline[hop], engine[hop], 50)} at p50, {Ratio(baseline[hop], engine[hop], 99)} at p99, {Ratio(baseline[hop], engine[hop], 99.9)} at p99.9");
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Plot: [{PlotFile}]({PlotFile}) (latency by percentile, both pipelines).");
+        return text;
+    }
+
+    private static string Us(LongHistogram h, double percentile) =>
+        h.TotalCount == 0 ? "–" : (h.GetValueAtPercentile(percentile) / 1000.0).ToString("N1", CultureInfo.InvariantCulture);
+
+    private static string Max(LongHistogram h) => h.TotalCount == 0 ? "–" : (h.GetMaxValue() / 1000.0).ToString("N1", CultureInfo.InvariantCulture);
+
+    private static string Ratio(LongHistogram baseline, LongHistogram engine, double percentile) =>
+        (baseline.GetValueAtPercentile(percentile) / (double)Math.Max(1, engine.GetValueAtPercentile(percentile))).ToString("0.0×", CultureInfo.InvariantCulture);
+}

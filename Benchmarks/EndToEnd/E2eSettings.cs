@@ -1,0 +1,146 @@
+using System.Globalization;
+using Engine.Brain;
+
+namespace Benchmarks.EndToEnd;
+
+/// <summary>
+/// The harness's settings: how long, how fast the simulated market runs, and the brain settings that make it trade
+/// often enough to collect thousands of orders in minutes. Both pipelines get the same simulator and brain settings.
+/// </summary>
+public sealed class E2eSettings
+{
+    public TimeSpan WarmUp { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan Measure { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Simulated time runs this many times faster than real time (candles close Speed times per minute).</summary>
+    public double Speed { get; set; } = 20;
+
+    public int Symbols { get; set; } = 20;
+
+    public int Seed { get; set; } = 1;
+
+    public bool Baseline { get; set; } = true;
+
+    /// <summary>Where the table and the plot go (Benchmarks/results when null).</summary>
+    public string? OutputDirectory { get; set; }
+
+    /// <summary>Extra engine configuration (<c>--Engine:Ring:Yield=00:00:00.050</c>), applied last.</summary>
+    public List<string> EngineOverrides { get; } = [];
+
+    /// <summary>The arguments as given, for the header.</summary>
+    public string CommandLine { get; set; } = "e2e";
+
+    /// <summary>Brain settings for frequent trading (simulated time), as configuration keys under Engine:Brain.</summary>
+    public static readonly (string Key, string Value)[] BrainSettings =
+    [
+        ("EntryConfidence", "0.05"),
+        ("ExitAgreement", "0.01"),
+        ("StopAtrMultiple", "0.25"),
+        ("MaxPositions", "20"),
+        ("MinHold", "00:00:00"),
+        ("RotationMargin", "0"),
+        ("Cooldown", "00:00:01"),
+    ];
+
+    public static E2eSettings Parse(string[] args)
+    {
+        var settings = new E2eSettings { CommandLine = string.Join(' ', ["e2e", .. args]) };
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value");
+            switch (arg)
+            {
+                case "--seconds":
+                    settings.Measure = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+                    break;
+                case "--warmup":
+                    settings.WarmUp = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+                    break;
+                case "--speed":
+                    settings.Speed = double.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--symbols":
+                    settings.Symbols = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--seed":
+                    settings.Seed = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--no-baseline":
+                    settings.Baseline = false;
+                    break;
+                case "--out":
+                    settings.OutputDirectory = Next();
+                    break;
+                default:
+                    if (arg.StartsWith("--Engine:", StringComparison.Ordinal) && arg.Contains('=', StringComparison.Ordinal))
+                    {
+                        settings.EngineOverrides.Add(arg);
+                        break;
+                    }
+
+                    throw new ArgumentException(
+                        $"unknown argument '{arg}' (e2e [--seconds N] [--warmup N] [--speed X] [--symbols N] [--seed N] [--no-baseline] [--out DIR] [--Engine:Key=value ...])");
+            }
+        }
+
+        return settings;
+    }
+
+    /// <summary>The simulator and clock settings both pipelines run under (Engine:Simulator and Engine:Rest keys).</summary>
+    public IEnumerable<(string Key, string Value)> VenueSettings()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        yield return ("Simulator:Speed", Speed.ToString(inv));
+        yield return ("Simulator:Symbols", Symbols.ToString(inv));
+        yield return ("Simulator:Seed", Seed.ToString(inv));
+        // Room for twenty positions at the brain's size cap, so orders are accepted rather than refused for margin.
+        yield return ("Simulator:Balance", "1000000");
+        // Simulated time runs faster than ours: a listenKey would expire between keep-alives, the rate limits are per simulated minute.
+        yield return ("Simulator:ListenKeyLifetime", "30.00:00:00");
+        yield return ("Simulator:OrderLimitPerMinute", "1000000");
+        yield return ("Simulator:OrderLimitPer10Seconds", "1000000");
+        yield return ("Simulator:WeightLimitPerMinute", "10000000");
+        // The venue clock runs Speed times faster than ours: resynchronise every second, and accept the widest recvWindow.
+        yield return ("Rest:RecvWindowMs", "60000");
+        yield return ("Rest:ClockSyncInterval", "00:00:01");
+        yield return ("Feed:MaxSymbols", Symbols.ToString(inv));
+    }
+
+    /// <summary>The engine's command line: sim mode, ephemeral control and metrics ports, quiet logs, the settings above, then the overrides.</summary>
+    public IEnumerable<string> EngineArguments()
+    {
+        yield return "--mode";
+        yield return "sim";
+        yield return "--Engine:Control:Port=0";
+        yield return "--Engine:Metrics:Port=0";
+        yield return "--Logging:LogLevel:Default=Warning";
+        foreach (var (key, value) in VenueSettings())
+        {
+            yield return $"--Engine:{key}={value}";
+        }
+
+        foreach (var (key, value) in BrainSettings)
+        {
+            yield return $"--Engine:Brain:{key}={value}";
+        }
+
+        foreach (var extra in EngineOverrides)
+        {
+            yield return extra;
+        }
+    }
+
+    /// <summary>The same brain settings as an object, for the baseline.</summary>
+    public static BrainOptions BrainOptions() => new()
+    {
+        EntryConfidence = 0.05,
+        ExitAgreement = 0.01,
+        StopAtrMultiple = 0.25,
+        MaxPositions = 20,
+        MinHold = TimeSpan.Zero,
+        RotationMargin = 0,
+        Cooldown = TimeSpan.FromSeconds(1),
+    };
+}

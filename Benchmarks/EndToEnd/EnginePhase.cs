@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Engine.Execution;
+using Engine.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Benchmarks.EndToEnd;
+
+/// <summary>What one measured phase produced.</summary>
+public sealed class PhaseResult
+{
+    public required string Name { get; init; }
+
+    public HopHistograms Hops { get; } = new();
+
+    /// <summary>Events the first stage handled in the measured window (market data and order updates).</summary>
+    public long Events { get; set; }
+
+    /// <summary>Bytes the stage threads allocated in the measured window (GC.GetAllocatedBytesForCurrentThread at batch ends), per stage.</summary>
+    public List<(string Stage, long Bytes, long Events)> StageAllocations { get; } = [];
+
+    /// <summary>GC.GetTotalAllocatedBytes(precise) over the measured window: every thread of the process.</summary>
+    public long ProcessAllocatedBytes { get; set; }
+
+    public TimeSpan Measured { get; set; }
+
+    public List<string> Notes { get; } = [];
+}
+
+/// <summary>
+/// The engine as it runs in production, in this process: <c>--mode sim</c> through the same calls as
+/// <c>Engine/Program.cs</c> (options, embedded simulator on loopback, host, discovery, hosted services), so the feed's
+/// WebSocket connections, parser, ring, brain, execution stage, I/O loop, journal and REST client are the real ones,
+/// with the wait strategy and placement of the configuration (appsettings.json unless overridden). Samples come from
+/// execution's <see cref="OrderLatencyTrace"/>.
+/// </summary>
+public static class EnginePhase
+{
+    public static async Task<PhaseResult> RunAsync(E2eSettings settings, CancellationToken cancellationToken)
+    {
+        var errors = new List<string>();
+        var launch = EngineLaunch.Parse([.. settings.EngineArguments()], _ => null, errors);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", errors));
+        }
+
+        var (builder, options) = EngineHostBuilder.Configure(launch);
+        await using var venue = await VenueSession.OpenAsync(launch, options.Simulator, options.Venue, cancellationToken).ConfigureAwait(false);
+        await using var app = EngineHostBuilder.Build(builder, options, launch, venue);
+        await EngineHostBuilder.PrepareAsync(app, cancellationToken).ConfigureAwait(false);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var result = new PhaseResult { Name = "engine (ring, production)" };
+        try
+        {
+            var pipeline = app.Services.GetRequiredService<RingPipeline>();
+            var execution = app.Services.GetRequiredService<ExecutionService>();
+            var ring = app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Ring;
+            var waits = string.Join(", ", RingPipeline.StageNames.Select((name, i) => $"{name} {pipeline.StageWaitStrategies[i]}"));
+            result.Notes.Add($"wait strategies: {waits} (spin-then-block: spin {ring.Spin.TotalMicroseconds:0.#} µs, yield {ring.Yield.TotalMilliseconds:0.###} ms); ring {ring.Size} slots");
+            result.Notes.Add("placement: " + string.Join(", ", pipeline.Placements.Select(p => p is null ? "?" : $"{p.Stage} on CPU {p.Cpu} ({p.Pin.Outcome})")));
+
+            await Task.Delay(settings.WarmUp, cancellationToken).ConfigureAwait(false);
+            var stats = pipeline.Statistics;
+            var allocatedBefore = stats.Select(s => s.ThreadAllocatedBytes).ToArray();
+            var eventsBefore = stats.Select(s => s.Events).ToArray();
+            var processBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var start = Stopwatch.GetTimestamp();
+            var trace = execution.Trace;
+            var next = trace.Count;
+            var lost = 0L;
+            var until = start + (long)(settings.Measure.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+                next = Drain(trace, next, start, result.Hops, ref lost);
+            }
+
+            result.Measured = Stopwatch.GetElapsedTime(start);
+            result.ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - processBefore;
+            for (var i = 0; i < stats.Length; i++)
+            {
+                result.StageAllocations.Add((stats[i].Stage, stats[i].ThreadAllocatedBytes - allocatedBefore[i], stats[i].Events - eventsBefore[i]));
+            }
+
+            result.Events = stats[0].Events - eventsBefore[0];
+            if (lost > 0)
+            {
+                result.Notes.Add($"{lost} samples overwritten before they were read (trace ring of {OrderLatencyTrace.Capacity})");
+            }
+
+            result.Notes.Add($"orders: {execution.Counters.Sent} sent, {execution.Counters.Acknowledged} accepted, {execution.Counters.Rejected} rejected by the venue or locally over the whole run");
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    private static long Drain(OrderLatencyTrace trace, long next, long start, HopHistograms into, ref long lost)
+    {
+        var count = trace.Count;
+        for (; next < count; next++)
+        {
+            if (!trace.TryRead(next, out var sample))
+            {
+                lost++;
+                continue;
+            }
+
+            // Only orders decided on frames received after the warm-up.
+            if (sample.Received >= start)
+            {
+                into.Add(in sample);
+            }
+        }
+
+        return next;
+    }
+}
