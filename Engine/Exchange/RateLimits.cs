@@ -48,6 +48,8 @@ public sealed class RateLimitTracker
     private Window[] _windows;
     private long _blockedUntilMs;
     private long _bannedUntilMs;
+    private long _tooManyRequests;
+    private long _bans;
 
     /// <param name="usablePercent">Share of each limit this process may use (1..100); the rest is left to other users of the IP/account.</param>
     /// <param name="defaultBackoff">How long to hold off after a 429 or 418 without Retry-After.</param>
@@ -62,6 +64,12 @@ public sealed class RateLimitTracker
 
     /// <summary>Raised (on the thread that saw the answer) when a 429 or 418 arrives.</summary>
     public event EventHandler<VenueAlertEventArgs>? Alert;
+
+    /// <summary>429 answers recorded since start (counted here, so a metrics reader created later misses none).</summary>
+    public long TooManyRequestsCount => Interlocked.Read(ref _tooManyRequests);
+
+    /// <summary>418 answers recorded since start.</summary>
+    public long BanCount => Interlocked.Read(ref _bans);
 
     /// <summary>When a 418 ban ends (Unix ms on the venue clock), or 0 if there is none.</summary>
     public long BannedUntilUnixMs => Volatile.Read(ref _bannedUntilMs);
@@ -199,6 +207,8 @@ public sealed class RateLimitTracker
             _blockedUntilMs = Math.Max(_blockedUntilMs, until);
         }
 
+        Interlocked.Increment(ref _tooManyRequests);
+
         Alert?.Invoke(this, new VenueAlertEventArgs(VenueAlertKind.RateLimited, DateTimeOffset.FromUnixTimeMilliseconds(until), message));
     }
 
@@ -209,6 +219,8 @@ public sealed class RateLimitTracker
         {
             _bannedUntilMs = Math.Max(_bannedUntilMs, untilUnixMs);
         }
+
+        Interlocked.Increment(ref _bans);
 
         Alert?.Invoke(this, new VenueAlertEventArgs(VenueAlertKind.Banned, DateTimeOffset.FromUnixTimeMilliseconds(untilUnixMs), message));
     }

@@ -10,7 +10,7 @@ public sealed class VenueMetricsTests
     {
         var limits = new RateLimitTracker();
         var clock = new ServerClock();
-        using var metrics = new VenueMetrics(limits, clock);
+        var metrics = new VenueMetrics(limits, clock);
 
         var before = Scrape(metrics);
         Assert.Empty(before["engine_clock_offset_seconds"].Samples);
@@ -31,6 +31,22 @@ public sealed class VenueMetricsTests
         Assert.Equal(1, PrometheusText.Value(after, "engine_rate_limit_responses_total", ("status", "rate_limited")));
         Assert.Equal(1, PrometheusText.Value(after, "engine_rate_limit_responses_total", ("status", "banned")));
         Assert.Equal(0.248, PrometheusText.Value(after, "engine_clock_offset_seconds"), 6);
+    }
+
+    [Fact]
+    public void Rate_limit_answers_before_the_first_scrape_are_counted()
+    {
+        // The host resolves metrics sources lazily, at the first scrape: a 429 or 418 that came earlier must still count.
+        var limits = new RateLimitTracker();
+        var clock = new ServerClock();
+        var now = clock.LocalUnixMs;
+        limits.OnTooManyRequests(TimeSpan.FromSeconds(1), now, "429 Too many requests");
+        limits.OnTooManyRequests(TimeSpan.FromSeconds(1), now, "429 Too many requests");
+        limits.OnBanned(now + 1_000, "418 banned");
+
+        var scrape = Scrape(new VenueMetrics(limits, clock));
+        Assert.Equal(2, PrometheusText.Value(scrape, "engine_rate_limit_responses_total", ("status", "rate_limited")));
+        Assert.Equal(1, PrometheusText.Value(scrape, "engine_rate_limit_responses_total", ("status", "banned")));
     }
 
     private static Dictionary<string, PrometheusText.Family> Scrape(VenueMetrics metrics)

@@ -7,18 +7,15 @@ namespace Engine.Control.Metrics;
 /// The venue connection's budget and clock: request weight and order counts used against each rate limit, whether
 /// sending is blocked (a 429 back-off or a 418 ban) and how often that happened, and the measured server-clock offset.
 /// </summary>
-public sealed class VenueMetrics : IMetricsSource, IDisposable
+public sealed class VenueMetrics : IMetricsSource
 {
     private readonly RateLimitTracker _limits;
     private readonly ServerClock _clock;
-    private long _rateLimited;
-    private long _banned;
 
     public VenueMetrics(RateLimitTracker limits, ServerClock clock)
     {
         _limits = limits ?? throw new ArgumentNullException(nameof(limits));
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
-        _limits.Alert += OnAlert;
     }
 
     public void Collect(PrometheusWriter writer)
@@ -35,8 +32,8 @@ public sealed class VenueMetrics : IMetricsSource, IDisposable
             .Sample("engine_rate_limit_blocked", now < _limits.BlockedUntilUnixMs ? 1 : 0, ("reason", "backoff"))
             .Sample("engine_rate_limit_blocked", _limits.IsBanned(now) ? 1 : 0, ("reason", "ban"));
         writer.Family("engine_rate_limit_responses_total", "counter", "Venue answers that said too many requests: HTTP 429 (rate_limited) or 418 (banned).")
-            .Sample("engine_rate_limit_responses_total", Volatile.Read(ref _rateLimited), ("status", "rate_limited"))
-            .Sample("engine_rate_limit_responses_total", Volatile.Read(ref _banned), ("status", "banned"));
+            .Sample("engine_rate_limit_responses_total", _limits.TooManyRequestsCount, ("status", "rate_limited"))
+            .Sample("engine_rate_limit_responses_total", _limits.BanCount, ("status", "banned"));
 
         // Unmeasured is not zero: the family stays empty until the first measurement.
         writer.Family("engine_clock_offset_seconds", "gauge", "Venue server time minus local time, measured with round-trip correction.");
@@ -45,8 +42,6 @@ public sealed class VenueMetrics : IMetricsSource, IDisposable
             writer.Sample("engine_clock_offset_seconds", _clock.OffsetMs / 1000.0);
         }
     }
-
-    public void Dispose() => _limits.Alert -= OnAlert;
 
     private static void Family(PrometheusWriter writer, RateLimitUsage[] usage, RateLimitType type, string name, string help, bool limit)
     {
@@ -58,18 +53,6 @@ public sealed class VenueMetrics : IMetricsSource, IDisposable
                 var interval = string.Concat(window.Rule.IntervalNum.ToString(System.Globalization.CultureInfo.InvariantCulture), char.ToLowerInvariant(window.Rule.IntervalLetter).ToString());
                 writer.Sample(name, limit ? window.Rule.Limit : window.Used, ("interval", interval));
             }
-        }
-    }
-
-    private void OnAlert(object? sender, VenueAlertEventArgs alert)
-    {
-        if (alert.Kind == VenueAlertKind.Banned)
-        {
-            Interlocked.Increment(ref _banned);
-        }
-        else
-        {
-            Interlocked.Increment(ref _rateLimited);
         }
     }
 }
