@@ -74,6 +74,13 @@ public sealed class BrainOptions
     public TimeSpan Cooldown { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// After a failed exit (rejected, or expired unfilled) a stop or reversal exit of that symbol is not sent again for
+    /// this long (market time). Exits ignore the cooldown; without this a venue refusing every order would be asked on
+    /// every trade. Flatten's exits are not delayed.
+    /// </summary>
+    public TimeSpan ExitRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// An entry that hears nothing back for this long is dropped (and counted), so a lost answer cannot hold a
     /// position slot forever. Execution normally answers within a second.
     /// </summary>
@@ -114,6 +121,7 @@ public sealed class BrainOptions
         Require(RotationMargin >= 0, $"RotationMargin must not be negative (got {RotationMargin}).");
         Require(MinHold >= TimeSpan.Zero, $"MinHold must not be negative (got {MinHold}).");
         Require(Cooldown >= TimeSpan.Zero, $"Cooldown must not be negative (got {Cooldown}).");
+        Require(ExitRetryDelay >= TimeSpan.Zero, $"ExitRetryDelay must not be negative (got {ExitRetryDelay}).");
         Require(PendingTimeout > TimeSpan.Zero, $"PendingTimeout must be positive (got {PendingTimeout}).");
         return failures;
     }

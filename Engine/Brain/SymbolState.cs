@@ -58,6 +58,10 @@ internal sealed class SymbolState
     /// <summary>An exit intent was sent and its order has not finished.</summary>
     public bool ExitInFlight;
 
+    /// <summary>After a failed exit, stop and reversal exits wait until this market time, so a venue that refuses
+    /// everything (a 429 back-off, a ban) is not asked again on every trade.</summary>
+    public long ExitRetryNotBeforeMs;
+
     public bool QueuedForExit;
 
     public IntentReason QueuedExitReason;

@@ -23,6 +23,7 @@ public sealed class TradingBrain
     private readonly ushort[] _exitQueue;
     private readonly long _cooldownMs;
     private readonly long _minHoldMs;
+    private readonly long _exitRetryDelayMs;
     private readonly long _pendingTimeoutMs;
     private int _activeCount;
     private int _exitHead;
@@ -50,6 +51,7 @@ public sealed class TradingBrain
         _sizer = new RiskSizer(options);
         _cooldownMs = (long)options.Cooldown.TotalMilliseconds;
         _minHoldMs = (long)options.MinHold.TotalMilliseconds;
+        _exitRetryDelayMs = (long)options.ExitRetryDelay.TotalMilliseconds;
         _pendingTimeoutMs = (long)options.PendingTimeout.TotalMilliseconds;
         _states = new SymbolState[options.MaxSymbols + 1];
         for (var i = 1; i < _states.Length; i++)
@@ -273,7 +275,7 @@ public sealed class TradingBrain
 
     private void CheckStop(ref MarketEvent data, SymbolState state)
     {
-        if (state.Position == 0 || state.ExitInFlight || state.StopPrice.IsZero)
+        if (state.Position == 0 || state.ExitInFlight || state.StopPrice.IsZero || _nowMs < state.ExitRetryNotBeforeMs)
         {
             return;
         }
@@ -290,7 +292,7 @@ public sealed class TradingBrain
         var reading = state.Reading;
         if (state.Position != 0)
         {
-            if (!state.ExitInFlight && Math.Sign(state.Position) * reading.Agreement <= -_options.ExitAgreement)
+            if (!state.ExitInFlight && _nowMs >= state.ExitRetryNotBeforeMs && Math.Sign(state.Position) * reading.Agreement <= -_options.ExitAgreement)
             {
                 EmitOrQueueExit(ref data, state, IntentReason.SignalReversed, reading.Confidence);
             }
@@ -505,6 +507,11 @@ public sealed class TradingBrain
 
         if (update.Status == OrderStatus.Rejected || (update.Status == OrderStatus.Expired && update.FilledQuantity.IsZero))
         {
+            if (update.ReduceOnly)
+            {
+                state.ExitRetryNotBeforeMs = _nowMs + _exitRetryDelayMs;
+            }
+
             Counters.Increment(BrainCounter.FailedOrders);
             StartCooldown(ref data, state);
         }

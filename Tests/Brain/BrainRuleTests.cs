@@ -208,19 +208,46 @@ public sealed class BrainRuleTests
         d.Command(CommandKind.Pause, CloseTime(Warmup) + 3);
         Assert.True(d.Brain.Counters.Paused);
 
+        // The failed exit holds the next one back for ExitRetryDelay (1 s), not for the cooldown.
         var stopPrice = entry.ReferencePrice - entry.StopDistance;
-        var hit = Intents(d.Trade(1, CloseTime(Warmup) + 4, stopPrice));
+        var retryAt = CloseTime(Warmup) + 2 + 1_000;
+        var hit = Intents(d.Trade(1, retryAt, stopPrice));
         var stop = Assert.Single(hit);
         Assert.Equal((IntentAction.Exit, Side.Sell, IntentReason.StopHit, true), (stop.Action, stop.Side, stop.Reason, stop.ReduceOnly));
         Assert.Equal(entry.Quantity, stop.Quantity);
 
         // Exit fills: flat again; still paused, so a spike is refused.
-        d.Fill(stop, CloseTime(Warmup) + 5);
+        d.Fill(stop, retryAt + 1);
         Assert.True(d.Brain.PositionOf(S(1)).IsZero);
         Assert.Empty(Intents(d.Kline(1, Warmup + 2, Spike)));
         Assert.Equal(1, d.Brain.Counters[BrainCounter.RefusedPaused]);
         d.Command(CommandKind.Resume, CloseTime(Warmup + 2) + 1);
         Assert.Single(Intents(d.Kline(1, Warmup + 3, Spike)));
+    }
+
+    [Fact]
+    public void A_refused_stop_exit_is_not_resent_on_every_trade_but_once_the_retry_delay_has_passed()
+    {
+        var d = new BrainDriver(TestOptions(), 1);
+        d.Warm(0, Warmup, 1);
+        var entry = Assert.Single(Intents(d.Kline(1, Warmup, Spike)));
+        d.Fill(entry, CloseTime(Warmup) + 1);
+        var stopPrice = entry.ReferencePrice - entry.StopDistance;
+
+        var t = CloseTime(Warmup) + 10;
+        var first = Assert.Single(Intents(d.Trade(1, t, stopPrice)));
+        Assert.Equal(IntentReason.StopHit, first.Reason);
+
+        // The venue refuses it (a 429 back-off answers every order this way): 50 trades at the stop within the next
+        // second send nothing; the first trade after it sends the exit again.
+        d.Reject(first, t + 1);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Empty(Intents(d.Trade(1, t + 2 + (i * 19), stopPrice)));
+        }
+
+        var again = Assert.Single(Intents(d.Trade(1, t + 1 + 1_000, stopPrice)));
+        Assert.Equal((IntentAction.Exit, IntentReason.StopHit, entry.Quantity), (again.Action, again.Reason, again.Quantity));
     }
 
     [Fact]
