@@ -6,28 +6,9 @@ namespace Tests.Control;
 /// <summary>enginectl as an operator runs it (a child process) against a real engine.</summary>
 public sealed class EnginectlTests(RunningEngine fixture) : IClassFixture<RunningEngine>
 {
-    /// <summary>ControlCli's own build output (same configuration and framework as the tests): its deps file is its own.</summary>
-    private static readonly string s_cli = Path.GetFullPath(Path.Combine(
-        AppContext.BaseDirectory.Replace($"{Path.DirectorySeparatorChar}Tests{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", $"{Path.DirectorySeparatorChar}ControlCli{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal),
-        "ControlCli.dll"));
+    private static string Cli => Tests.EndToEnd.EndToEnd.CliPath;
 
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var cli = s_cli;
-        Assert.True(File.Exists(cli), $"enginectl not built at {cli}");
-        var start = new ProcessStartInfo("dotnet", ["exec", cli, .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment.Remove("ENGINECTL_ADDRESS");
-        start.Environment.Remove("ENGINECTL_TOKEN");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "enginectl did not finish");
-        return (process.ExitCode, output.Result, error.Result);
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => Tests.EndToEnd.EndToEnd.Enginectl(args);
 
     private string Address => $"http://127.0.0.1:{fixture.Client.ControlPort}";
 
@@ -95,7 +76,7 @@ public sealed class EnginectlTests(RunningEngine fixture) : IClassFixture<Runnin
     [Fact]
     public void Watch_streams_the_state_of_every_component()
     {
-        using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", s_cli, "watch", "--type", "health", "--address", Address])
+        using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", Cli, "watch", "--type", "health", "--address", Address])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

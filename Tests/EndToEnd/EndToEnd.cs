@@ -8,7 +8,7 @@ namespace Tests.EndToEnd;
 /// <summary>What the end-to-end tests share: enginectl as a child process, metrics scrapes, the journal's intents.</summary>
 internal static class EndToEnd
 {
-    /// <summary>ControlCli's own build output (same configuration and framework as the tests), as EnginectlTests runs it.</summary>
+    /// <summary>ControlCli's own build output (same configuration and framework as the tests): its deps file is its own.</summary>
     private static readonly string s_cli = Path.GetFullPath(Path.Combine(
         AppContext.BaseDirectory.Replace($"{Path.DirectorySeparatorChar}Tests{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", $"{Path.DirectorySeparatorChar}ControlCli{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal),
         "ControlCli.dll"));
