@@ -177,24 +177,16 @@ public sealed class SoakTests(ITestOutputHelper output)
         Assert.True(seen.GetValueOrDefault("listen_key_expired") + seen.GetValueOrDefault("user_stream_connects") > 3, "the user stream never reconnected");
     }
 
-    private static EngineProcess Start(SimulatorHost sim, string journal) => new(
-        ["--mode", "live"],
-        [
-            ("BINANCE_API_KEY", sim.ApiKey),
-            ("BINANCE_API_SECRET", sim.ApiSecret),
-            ("Engine__Venue__RestBaseAddress", sim.RestBaseUri.ToString()),
-            ("Engine__Venue__StreamBaseAddress", sim.WebSocketBaseUri.ToString()),
-            ("Engine__Journal__Directory", journal),
-            ("Engine__Feed__MaxSymbols", Symbols.ToString(CultureInfo.InvariantCulture)),
-            ("Engine__Control__Port", "0"),
-            ("Engine__Metrics__Port", "0"),
-            ("RECONCILIATION_INTERVAL", "10"),
+    private static EngineProcess Start(SimulatorHost sim, string journal) => EngineProcess.LiveAgainst(
+        sim,
+        journal,
+        ("Engine__Feed__MaxSymbols", Symbols.ToString(CultureInfo.InvariantCulture)),
+        ("RECONCILIATION_INTERVAL", "10"),
 
-            // At ×20 the venue's clock gains 20 ms per ms: the widest recvWindow (60 simulated seconds = 3 real ones) and
-            // a resync every second keep signed requests valid, as docs/SIMULATOR.md advises. The injected -1021s remain.
-            ("Engine__Rest__RecvWindowMs", "60000"),
-            ("Engine__Rest__ClockSyncInterval", "00:00:01"),
-        ]);
+        // At ×20 the venue's clock gains 20 ms per ms: the widest recvWindow (60 simulated seconds = 3 real ones) and
+        // a resync every second keep signed requests valid, as docs/SIMULATOR.md advises. The injected -1021s remain.
+        ("Engine__Rest__RecvWindowMs", "60000"),
+        ("Engine__Rest__ClockSyncInterval", "00:00:01"));
 
     private static async Task<(EngineControl.EngineControlClient, HttpClient, GrpcChannel)> ConnectAsync(EngineProcess engine)
     {

@@ -98,18 +98,8 @@ public sealed class EngineCrashTests
         }
     }
 
-    private static EngineProcess Start(SimulatorHost sim, string journal, string crashAfter) => new(
-        ["--mode", "live"],
-        [
-            ("BINANCE_API_KEY", sim.ApiKey),
-            ("BINANCE_API_SECRET", sim.ApiSecret),
-            ("Engine__Venue__RestBaseAddress", sim.RestBaseUri.ToString()),
-            ("Engine__Venue__StreamBaseAddress", sim.WebSocketBaseUri.ToString()),
-            ("Engine__Journal__Directory", journal),
-            ("Engine__Execution__CrashAfter", crashAfter),
-            ("Engine__Control__Port", "0"),
-            ("Engine__Metrics__Port", "0"),
-        ]);
+    private static EngineProcess Start(SimulatorHost sim, string journal, string crashAfter) =>
+        EngineProcess.LiveAgainst(sim, journal, ("Engine__Execution__CrashAfter", crashAfter));
 
     private static string Wire(long clientOrderId) => "e" + clientOrderId.ToString(CultureInfo.InvariantCulture);
 

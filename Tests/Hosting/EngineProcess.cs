@@ -20,6 +20,23 @@ public sealed partial class EngineProcess : IDisposable
     {
     }
 
+    /// <summary>
+    /// Starts the engine in live mode against a simulator that outlives it (Engine:Venue points at it), on
+    /// <paramref name="journal"/>, with ephemeral control and metrics ports and <paramref name="extra"/> settings.
+    /// </summary>
+    public static EngineProcess LiveAgainst(global::Simulator.SimulatorHost sim, string journal, params (string Name, string Value)[] extra) => new(
+        ["--mode", "live"],
+        [
+            ("BINANCE_API_KEY", sim.ApiKey),
+            ("BINANCE_API_SECRET", sim.ApiSecret),
+            ("Engine__Venue__RestBaseAddress", sim.RestBaseUri.ToString()),
+            ("Engine__Venue__StreamBaseAddress", sim.WebSocketBaseUri.ToString()),
+            ("Engine__Journal__Directory", journal),
+            ("Engine__Control__Port", "0"),
+            ("Engine__Metrics__Port", "0"),
+            .. extra,
+        ]);
+
     /// <summary>Starts the engine with command-line <paramref name="arguments"/> and extra environment variables.</summary>
     public EngineProcess(string[] arguments, (string Name, string Value)[] environment)
     {
