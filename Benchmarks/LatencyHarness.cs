@@ -27,6 +27,20 @@ public static class LatencyHarness
             rows.Add(($"Ring, {wait} echo", Measure(ring.RoundTrip, roundTrips, out var allocated), allocated));
         }
 
+        // Two stages sharing one core, as brain and execution do in the low-latency placement on two cores: each hand-off
+        // is a sched_yield and a context switch.
+        if (Environment.ProcessorCount > 1)
+        {
+            var core = Environment.ProcessorCount - 1;
+            var callerPin = Engine.Native.ThreadAffinity.PinCurrentThread(core);
+            using (var ring = new RingPingPong(WaitStrategyKind.Yielding, core, TimeSpan.Zero, callerYields: true))
+            {
+                rows.Add(($"Ring, Yielding echo (no spin), caller and echo both on CPU {core} ({callerPin})", Measure(ring.RoundTrip, roundTrips, out var allocated), allocated));
+            }
+
+            Engine.Native.ThreadAffinity.Unpin();
+        }
+
         using (var channel = new ChannelPingPong())
         {
             rows.Add(("Channel<T>, polling echo", Measure(channel.RoundTrip, roundTrips, out var allocated), allocated));

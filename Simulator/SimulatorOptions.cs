@@ -107,7 +107,10 @@ public sealed class SimulatorOptions
         }
     }
 
-    /// <summary>Applies command-line switches (--port 8080 --symbols 20 --seed 1 --speed 1 --replay FILE --api-key K --api-secret S --balance 10000).</summary>
+    /// <summary>
+    /// Applies command-line switches (--port 8080 --symbols 20 --seed 1 --speed 1 --replay FILE --api-key K --api-secret S
+    /// --balance 10000 --listen-key-minutes 60 --weight-limit-per-minute 2400 --order-limit-per-minute 1200 --order-limit-per-10s 300).
+    /// </summary>
     public static SimulatorOptions FromArgs(IReadOnlyList<string> args)
     {
         var o = new SimulatorOptions();
@@ -135,6 +138,9 @@ public sealed class SimulatorOptions
                 case "--leverage": o.DefaultLeverage = int.Parse(value, inv); break;
                 case "--backfill-minutes": o.BackfillMinutes = int.Parse(value, inv); break;
                 case "--listen-key-minutes": o.ListenKeyLifetime = TimeSpan.FromMinutes(double.Parse(value, inv)); break;
+                case "--weight-limit-per-minute": o.WeightLimitPerMinute = int.Parse(value, inv); break;
+                case "--order-limit-per-minute": o.OrderLimitPerMinute = int.Parse(value, inv); break;
+                case "--order-limit-per-10s": o.OrderLimitPer10Seconds = int.Parse(value, inv); break;
                 default: throw new ArgumentException($"unknown option {name}");
             }
         }

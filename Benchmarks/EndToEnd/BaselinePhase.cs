@@ -17,7 +17,6 @@ using Engine.Feed.Parsing;
 using Engine.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Simulator;
 
 namespace Benchmarks.EndToEnd;
 
@@ -35,17 +34,7 @@ public static class BaselinePhase
 
     public static async Task<PhaseResult> RunAsync(E2eSettings settings, CancellationToken cancellationToken)
     {
-        var simOptions = new SimulatorOptions { Port = 0, MinimumLogLevel = Microsoft.Extensions.Logging.LogLevel.Warning };
-        var venueSettings = settings.VenueSettings().ToDictionary(k => k.Key, k => k.Value);
-        simOptions.Speed = settings.Speed;
-        simOptions.Symbols = settings.Symbols;
-        simOptions.Seed = settings.Seed;
-        simOptions.Balance = decimal.Parse(venueSettings["Simulator:Balance"], CultureInfo.InvariantCulture);
-        simOptions.ListenKeyLifetime = TimeSpan.Parse(venueSettings["Simulator:ListenKeyLifetime"], CultureInfo.InvariantCulture);
-        simOptions.OrderLimitPerMinute = int.Parse(venueSettings["Simulator:OrderLimitPerMinute"], CultureInfo.InvariantCulture);
-        simOptions.OrderLimitPer10Seconds = int.Parse(venueSettings["Simulator:OrderLimitPer10Seconds"], CultureInfo.InvariantCulture);
-        simOptions.WeightLimitPerMinute = int.Parse(venueSettings["Simulator:WeightLimitPerMinute"], CultureInfo.InvariantCulture);
-        await using var sim = await SimulatorHost.StartAsync(simOptions, cancellationToken).ConfigureAwait(false);
+        await using var sim = await HarnessVenue.StartAsync(settings, settings.Venue, [], cancellationToken).ConfigureAwait(false);
 
         // Set-up (not measured) with the engine's client: symbols and rules, the clock, the warm-up candles.
         var restOptions = new BinanceRestOptions { BaseAddress = sim.RestBaseUri.ToString().TrimEnd('/'), RecvWindowMs = 60_000, ClockSamples = 3 };
@@ -94,13 +83,16 @@ public static class BaselinePhase
 
         var result = new PhaseResult { Name = "baseline (Channel<T>, HashData, strings)" };
         result.Notes.Add("stages: async loops on the thread pool reading unbounded channels; no pinning");
+        result.Notes.Add($"venue: the simulator in {sim.Description}");
         await Task.Delay(settings.WarmUp, cancellationToken).ConfigureAwait(false);
         var eventsBefore = Volatile.Read(ref counts[0]);
         var processBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var start = Stopwatch.GetTimestamp();
         await Task.Delay(settings.Measure, cancellationToken).ConfigureAwait(false);
         result.Measured = Stopwatch.GetElapsedTime(start);
         result.ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - processBefore;
+        result.Notes.Add(EnginePhase.GcNote(gcBefore));
         result.Events = Volatile.Read(ref counts[0]) - eventsBefore;
         await stop.CancelAsync().ConfigureAwait(false);
         toBrain.Writer.TryComplete();

@@ -18,8 +18,14 @@ public static class E2eHarness
     {
         var settings = E2eSettings.Parse(args);
         var loadBefore = Load();
-        Console.WriteLine($"e2e: engine phase ({settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Measure.TotalSeconds:0} s measured), load {loadBefore}");
-        var phases = new List<PhaseResult> { EnginePhase.RunAsync(settings, CancellationToken.None).GetAwaiter().GetResult() };
+        var phases = new List<PhaseResult>();
+        foreach (var profile in settings.Profiles)
+        {
+            Console.WriteLine($"e2e: engine phase, {profile.Name} placement ({settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Measure.TotalSeconds:0} s measured), load {Load()}");
+            phases.Add(EnginePhase.RunAsync(settings, profile, CancellationToken.None).GetAwaiter().GetResult());
+        }
+
+        var engines = phases.Count;
         if (settings.Baseline)
         {
             Console.WriteLine($"e2e: baseline phase, load {Load()}");
@@ -29,11 +35,34 @@ public static class E2eHarness
         var loadAfter = Load();
         var directory = settings.OutputDirectory ?? ResultsFile.Directory();
         Directory.CreateDirectory(directory);
-        var text = Render(settings, phases, loadBefore, loadAfter);
+        var text = Render(settings, phases, engines, loadBefore, loadAfter);
         ResultsFile.Write(TableFile, text, directory);
         E2ePlot.Write(Path.Combine(directory, PlotFile), phases, settings.CommandLine);
+        if (settings.SamplesFile is { } samples)
+        {
+            WriteSamples(samples, phases);
+        }
+
         Console.WriteLine($"written to {Path.Combine(directory, PlotFile)}");
-        return phases[0].Hops.Orders > 0 ? 0 : 1;
+        return phases.Take(engines).All(p => p.Hops.Orders > 0) ? 0 : 1;
+    }
+
+    /// <summary>Every order's stamps, ns from the phase's first frame received, one row per order: for looking past the percentiles.</summary>
+    private static void WriteSamples(string path, List<PhaseResult> phases)
+    {
+        using var writer = new StreamWriter(path);
+        writer.WriteLine("phase,client_order_id,received_ns,published_ns,brain_ns,signed_ns,socket_ns");
+        foreach (var phase in phases)
+        {
+            var origin = phase.Hops.Samples.Count > 0 ? phase.Hops.Samples[0].Received : 0;
+            foreach (var s in phase.Hops.Samples)
+            {
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{phase.Name.Replace(",", "", StringComparison.Ordinal)},{s.ClientOrderId},{Ns(s.Received - origin)},{Ns(s.Published - origin)},{Ns(s.Brain - origin)},{Ns(s.Signed - origin)},{Ns(s.Socket - origin)}"));
+            }
+        }
+
+        static long Ns(long ticks) => (long)(ticks * (1_000_000_000.0 / System.Diagnostics.Stopwatch.Frequency));
     }
 
     /// <summary>The machine's load averages (1, 5, 15 min) as <c>uptime</c> prints them.</summary>
@@ -50,16 +79,23 @@ public static class E2eHarness
         }
     }
 
-    private static StringBuilder Render(E2eSettings settings, List<PhaseResult> phases, string loadBefore, string loadAfter)
+    private static StringBuilder Render(E2eSettings settings, List<PhaseResult> phases, int engines, string loadBefore, string loadAfter)
     {
         var inv = CultureInfo.InvariantCulture;
         var text = ResultsFile.Begin(
             "End-to-end tick-to-order latency (HdrHistogram, every order timed)",
             settings.CommandLine,
             $"Load average (1, 5, 15 min) at start {loadBefore}, at end {loadAfter}. The machine has {Environment.ProcessorCount} cores; anything else running shares them.");
-        text.AppendLine("**What runs.** The engine as `Engine/Program.cs` starts it in `--mode sim`, in this process: the embedded simulator on "
-            + "127.0.0.1 (an ephemeral port), the feed's WebSocket connections, `StreamFrameParser`, the ring, brain, execution stage, the I/O loop "
-            + "(journal, then send), the REST client on HTTP/1.1 keep-alive. Orders are the brain's own decisions on the simulator's market data. "
+        text.AppendLine("**What runs.** The engine as `Engine/Program.cs` builds it, in this process, once per placement profile: the feed's "
+            + "WebSocket connections, `StreamFrameParser`, the ring, brain, execution stage, the I/O loop (journal, then send), the REST client on "
+            + "HTTP/1.1 keep-alive, the user-data stream, Kestrel (control and metrics). Orders are the brain's own decisions on the simulator's "
+            + "market data. "
+            + (settings.Venue == VenuePlacement.Process
+                ? "The venue is the standalone simulator in a process of its own (`--venue process`, the default), kept off the CPUs a profile reserves, "
+                  + "and the engine runs `--mode live` against it on 127.0.0.1: in production the venue is another machine, so neither its threads nor "
+                  + "its garbage collections belong to the engine. "
+                : "The venue is the embedded simulator in the engine's own process (`--venue embedded`, `--mode sim`): its threads share the cores and "
+                  + "its allocations trigger the engine's collections. ")
             + "Then the baseline (see below) against a fresh simulator with the same seed, speed and symbols, alone on the machine.");
         text.AppendLine();
         text.AppendLine("**Stamps** (Stopwatch): *frame received* = the WebSocket message completed (`ReceiveAsync` returned end of message); "
@@ -106,30 +142,33 @@ public static class E2eHarness
             text.AppendLine();
         }
 
-        var engine = phases[0].Hops.Hops;
         text.AppendLine("## Bar and ratio");
         text.AppendLine();
-        var p50 = engine[HopHistograms.TickToSigned].GetValueAtPercentile(50) / 1000.0;
-        var p99 = engine[HopHistograms.TickToSigned].GetValueAtPercentile(99) / 1000.0;
-        var stageBytes = phases[0].StageAllocations.Sum(a => a.Bytes);
-        text.AppendLine(CultureInfo.InvariantCulture, $"- tick → signed order p50 {p50:0.0} µs (bar < 5 µs: {(p50 < 5 ? "met" : "**not met**")}), p99 {p99:0.0} µs (bar < 25 µs: {(p99 < 25 ? "met" : "**not met**")}); stage threads {stageBytes:N0} B in the window (bar 0 B per tick: {(stageBytes == 0 ? "met" : "**not met**")})");
-        if (phases.Count > 1)
+        for (var e = 0; e < engines; e++)
         {
-            var baseline = phases[1].Hops.Hops;
-            foreach (var (hop, name) in new[] { (HopHistograms.TickToSigned, "tick → signed order"), (HopHistograms.TickToSocket, "tick → socket") })
+            var engine = phases[e].Hops.Hops;
+            var p50 = engine[HopHistograms.TickToSigned].GetValueAtPercentile(50) / 1000.0;
+            var p99 = engine[HopHistograms.TickToSigned].GetValueAtPercentile(99) / 1000.0;
+            var stageBytes = phases[e].StageAllocations.Sum(a => a.Bytes);
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **{phases[e].Name}**: tick → signed order p50 {p50:0.0} µs (bar < 5 µs: {(p50 < 5 ? "met" : "**not met**")}), p99 {p99:0.0} µs (bar < 25 µs: {(p99 < 25 ? "met" : "**not met**")}); stage threads {stageBytes:N0} B in the window (bar 0 B per tick: {(stageBytes == 0 ? "met" : "**not met**")})");
+            if (phases.Count > engines)
             {
-                if (engine[hop].TotalCount == 0 || baseline[hop].TotalCount == 0)
+                var baseline = phases[^1].Hops.Hops;
+                foreach (var (hop, name) in new[] { (HopHistograms.TickToSigned, "tick → signed order"), (HopHistograms.TickToSocket, "tick → socket") })
                 {
-                    continue;
-                }
+                    if (engine[hop].TotalCount == 0 || baseline[hop].TotalCount == 0)
+                    {
+                        continue;
+                    }
 
-                text.AppendLine(CultureInfo.InvariantCulture,
-                    $"- {name}: baseline / engine = {Ratio(baseline[hop], engine[hop], 50)} at p50, {Ratio(baseline[hop], engine[hop], 99)} at p99, {Ratio(baseline[hop], engine[hop], 99.9)} at p99.9");
+                    text.AppendLine(CultureInfo.InvariantCulture,
+                        $"  - {name}: baseline / engine = {Ratio(baseline[hop], engine[hop], 50)} at p50, {Ratio(baseline[hop], engine[hop], 99)} at p99, {Ratio(baseline[hop], engine[hop], 99.9)} at p99.9");
+                }
             }
         }
 
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Plot: [{PlotFile}]({PlotFile}) (latency by percentile, both pipelines).");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Plot: [{PlotFile}]({PlotFile}) (latency by percentile, every phase).");
         return text;
     }
 

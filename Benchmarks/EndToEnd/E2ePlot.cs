@@ -16,7 +16,7 @@ public static class E2ePlot
         var plot = new Plot();
         var labels = s_percentiles.Select(p => p == 0 ? "min" : "p" + p.ToString(CultureInfo.InvariantCulture)).Append("max").ToArray();
         var positions = Enumerable.Range(0, labels.Length).Select(i => (double)i).ToArray();
-        var colors = new[] { Colors.Blue, Colors.DodgerBlue, Colors.OrangeRed, Colors.Orange };
+        var colors = new[] { Colors.Blue, Colors.DodgerBlue, Colors.Green, Colors.LimeGreen, Colors.OrangeRed, Colors.Orange };
         var series = 0;
         foreach (var phase in phases)
         {
@@ -46,7 +46,7 @@ public static class E2ePlot
         plot.XLabel("percentile  —  " + command);
         plot.YLabel("µs");
         plot.ShowLegend(Edge.Bottom);
-        plot.SavePng(path, 1100, 750);
+        plot.SavePng(path, 1100, 800);
     }
 
     private static double Log(long nanoseconds) => Math.Log10(Math.Max(nanoseconds, 1) / 1000.0);

@@ -22,8 +22,17 @@ public sealed class E2eSettings
 
     public bool Baseline { get; set; } = true;
 
+    /// <summary>Where the simulator runs (a separate process unless <c>--venue embedded</c>).</summary>
+    public VenuePlacement Venue { get; set; } = VenuePlacement.Process;
+
+    /// <summary>The engine placements to measure, in order (both unless <c>--profile</c> names one).</summary>
+    public List<EngineProfile> Profiles { get; } = [.. EngineProfile.All];
+
     /// <summary>Where the table and the plot go (Benchmarks/results when null).</summary>
     public string? OutputDirectory { get; set; }
+
+    /// <summary>Where to write every order's stamps as CSV (none when null).</summary>
+    public string? SamplesFile { get; set; }
 
     /// <summary>Extra engine configuration (<c>--Engine:Ring:Yield=00:00:00.050</c>), applied last.</summary>
     public List<string> EngineOverrides { get; } = [];
@@ -70,6 +79,18 @@ public sealed class E2eSettings
                 case "--no-baseline":
                     settings.Baseline = false;
                     break;
+                case "--venue":
+                    settings.Venue = Enum.Parse<VenuePlacement>(Next(), ignoreCase: true);
+                    break;
+                case "--profile":
+                    var name = Next();
+                    settings.Profiles.Clear();
+                    settings.Profiles.Add(EngineProfile.All.FirstOrDefault(p => p.Name == name)
+                        ?? throw new ArgumentException($"unknown profile '{name}' (known: {string.Join(", ", EngineProfile.All.Select(p => p.Name))})"));
+                    break;
+                case "--samples":
+                    settings.SamplesFile = Next();
+                    break;
                 case "--out":
                     settings.OutputDirectory = Next();
                     break;
@@ -81,7 +102,7 @@ public sealed class E2eSettings
                     }
 
                     throw new ArgumentException(
-                        $"unknown argument '{arg}' (e2e [--seconds N] [--warmup N] [--speed X] [--symbols N] [--seed N] [--no-baseline] [--out DIR] [--Engine:Key=value ...])");
+                        $"unknown argument '{arg}' (e2e [--seconds N] [--warmup N] [--speed X] [--symbols N] [--seed N] [--no-baseline] [--venue process|embedded] [--profile default|low-latency] [--out DIR] [--samples FILE.csv] [--Engine:Key=value ...])");
             }
         }
 
@@ -108,11 +129,22 @@ public sealed class E2eSettings
         yield return ("Feed:MaxSymbols", Symbols.ToString(inv));
     }
 
-    /// <summary>The engine's command line: sim mode, ephemeral control and metrics ports, quiet logs, the settings above, then the overrides.</summary>
-    public IEnumerable<string> EngineArguments()
+    /// <summary>
+    /// The engine's command line for <paramref name="profile"/>: sim mode with the embedded simulator, or live mode against
+    /// <paramref name="venue"/> (a separate simulator process); ephemeral control and metrics ports, quiet logs, the
+    /// settings above, the profile's placement, then the overrides.
+    /// </summary>
+    public IEnumerable<string> EngineArguments(EngineProfile profile, HarnessVenue? venue, string journal)
     {
         yield return "--mode";
-        yield return "sim";
+        yield return venue is null ? "sim" : "live";
+        if (venue is not null)
+        {
+            yield return $"--Engine:Venue:RestBaseAddress={venue.RestBaseUri}";
+            yield return $"--Engine:Venue:StreamBaseAddress={venue.WebSocketBaseUri}";
+        }
+
+        yield return $"--Engine:Journal:Directory={journal}";
         yield return "--Engine:Control:Port=0";
         yield return "--Engine:Metrics:Port=0";
         yield return "--Logging:LogLevel:Default=Warning";
@@ -124,6 +156,11 @@ public sealed class E2eSettings
         foreach (var (key, value) in BrainSettings)
         {
             yield return $"--Engine:Brain:{key}={value}";
+        }
+
+        foreach (var (key, value) in profile.Settings)
+        {
+            yield return $"--Engine:{key}={value}";
         }
 
         foreach (var extra in EngineOverrides)
@@ -143,4 +180,35 @@ public sealed class E2eSettings
         RotationMargin = 0,
         Cooldown = TimeSpan.FromSeconds(1),
     };
+}
+
+/// <summary>A placement of the engine's stages the harness measures.</summary>
+/// <param name="Name">As <c>--profile</c> takes it.</param>
+/// <param name="Description">One line for the report.</param>
+/// <param name="Settings">Engine configuration keys (under Engine:) it sets.</param>
+/// <param name="ReservedCpus">CPUs it keeps for the stages; a separate simulator process is kept off them.</param>
+public sealed record EngineProfile(string Name, string Description, (string Key, string Value)[] Settings, int[] ReservedCpus)
+{
+    private static readonly int s_lastCpu = Environment.ProcessorCount - 1;
+
+    /// <summary>appsettings.json as shipped: spin-then-block stages, nothing pinned.</summary>
+    public static readonly EngineProfile Default = new(
+        "default", "the shipped configuration: spin-then-block brain and execution, blocking tail, no pinning", [], []);
+
+    /// <summary>
+    /// The low-latency placement (docs/OPERATIONS.md): brain and execution fused on one thread, pinned to the last CPU,
+    /// busy-spinning there (keeping the signing path warm), with every other thread of the process moved off that CPU.
+    /// </summary>
+    public static readonly EngineProfile LowLatency = new(
+        "low-latency",
+        $"brain and execution on one thread (Engine:Ring:FuseBrainAndExecution), busy-spinning on CPU {s_lastCpu}, which is reserved for it (Engine:Ring:IsolateStageCpus); the signing path kept warm every 1 ms; the tail, feed, I/O loop and servers on the other CPUs",
+        [
+            ("Ring:FuseBrainAndExecution", "true"),
+            ("Ring:StageCpus:brain", s_lastCpu.ToString(CultureInfo.InvariantCulture)),
+            ("Ring:IsolateStageCpus", "true"),
+            ("Ring:StageWaitStrategies:brain", "BusySpin"),
+        ],
+        [s_lastCpu]);
+
+    public static readonly EngineProfile[] All = Environment.ProcessorCount > 1 ? [Default, LowLatency] : [Default];
 }

@@ -36,10 +36,37 @@ public sealed class PhaseResult
 /// </summary>
 public static class EnginePhase
 {
-    public static async Task<PhaseResult> RunAsync(E2eSettings settings, CancellationToken cancellationToken)
+    public static async Task<PhaseResult> RunAsync(E2eSettings settings, EngineProfile profile, CancellationToken cancellationToken)
     {
+        var journal = Path.Combine(Path.GetTempPath(), $"e2e-journal-{Environment.ProcessId}-{profile.Name}-{DateTime.UtcNow:yyyyMMddHHmmss}");
+        try
+        {
+            return await RunAsync(settings, profile, journal, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Directory.Exists(journal))
+            {
+                Directory.Delete(journal, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<PhaseResult> RunAsync(E2eSettings settings, EngineProfile profile, string journal, CancellationToken cancellationToken)
+    {
+        await using var simulator = settings.Venue == VenuePlacement.Process
+            ? await HarnessVenue.StartAsync(settings, VenuePlacement.Process, profile.ReservedCpus, cancellationToken).ConfigureAwait(false)
+            : null;
         var errors = new List<string>();
-        var launch = EngineLaunch.Parse([.. settings.EngineArguments()], _ => null, errors);
+        var launch = EngineLaunch.Parse(
+            [.. settings.EngineArguments(profile, simulator, journal)],
+            name => name switch
+            {
+                "BINANCE_API_KEY" => simulator?.ApiKey,
+                "BINANCE_API_SECRET" => simulator?.ApiSecret,
+                _ => null,
+            },
+            errors);
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join("; ", errors));
@@ -50,7 +77,11 @@ public static class EnginePhase
         await using var app = EngineHostBuilder.Build(builder, options, launch, venue);
         await EngineHostBuilder.PrepareAsync(app, cancellationToken).ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var result = new PhaseResult { Name = "engine (ring, production)" };
+        var result = new PhaseResult { Name = $"engine, {profile.Name} placement" };
+        result.Notes.Add($"placement profile: {profile.Description}");
+        result.Notes.Add(simulator is null
+            ? "venue: the embedded simulator, in this process (--mode sim)"
+            : $"venue: the simulator in {simulator.Description}; the engine in --mode live against it");
         try
         {
             var pipeline = app.Services.GetRequiredService<RingPipeline>();
@@ -65,6 +96,7 @@ public static class EnginePhase
             var allocatedBefore = stats.Select(s => s.ThreadAllocatedBytes).ToArray();
             var eventsBefore = stats.Select(s => s.Events).ToArray();
             var processBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
             var start = Stopwatch.GetTimestamp();
             var trace = execution.Trace;
             var next = trace.Count;
@@ -78,6 +110,7 @@ public static class EnginePhase
 
             result.Measured = Stopwatch.GetElapsedTime(start);
             result.ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - processBefore;
+            result.Notes.Add(GcNote(gcBefore));
             for (var i = 0; i < stats.Length; i++)
             {
                 result.StageAllocations.Add((stats[i].Stage, stats[i].ThreadAllocatedBytes - allocatedBefore[i], stats[i].Events - eventsBefore[i]));
@@ -89,6 +122,8 @@ public static class EnginePhase
                 result.Notes.Add($"{lost} samples overwritten before they were read (trace ring of {OrderLatencyTrace.Capacity})");
             }
 
+            result.Notes.Add($"brain hand-offs mid-batch (early release): {pipeline.BrainRelease.Releases:N0}{(pipeline.BrainRelease.YieldAfterRelease ? ", each yielding the shared core" : "")}; "
+                + (pipeline.KeepWarm is { Runs: > 0 } warm ? $"dummy orders signed to keep the path warm: {warm.Runs:N0}" : "signing path not kept warm (the signing stage parks)"));
             result.Notes.Add($"orders: {execution.Counters.Sent} sent, {execution.Counters.Acknowledged} accepted, {execution.Counters.Rejected} rejected by the venue or locally over the whole run");
         }
         finally
@@ -97,6 +132,14 @@ public static class EnginePhase
         }
 
         return result;
+    }
+
+    /// <summary>Collections and the time the GC held every managed thread (stage threads included) in the window.</summary>
+    internal static string GcNote((int Gen0, int Gen1, int Gen2, TimeSpan Paused) before)
+    {
+        var paused = GC.GetTotalPauseDuration() - before.Paused;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"GC in the window: {GC.CollectionCount(0) - before.Gen0} gen0, {GC.CollectionCount(1) - before.Gen1} gen1, {GC.CollectionCount(2) - before.Gen2} gen2 collections; {paused.TotalMilliseconds:0.#} ms paused in all (every thread stops, the stages too)");
     }
 
     private static long Drain(OrderLatencyTrace trace, long next, long start, HopHistograms into, ref long lost)

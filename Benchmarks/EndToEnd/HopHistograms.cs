@@ -31,9 +31,13 @@ public sealed class HopHistograms
 
     public long Orders { get; private set; }
 
+    /// <summary>Every sample added, in order, for <c>--samples</c>.</summary>
+    public List<OrderLatencySample> Samples { get; } = [];
+
     public void Add(in OrderLatencySample s)
     {
         Orders++;
+        Samples.Add(s);
         Record(ReceivedToPublished, s.Received, s.Published);
         Record(PublishedToBrain, s.Published, s.Brain);
         Record(BrainToSigned, s.Brain, s.Signed);

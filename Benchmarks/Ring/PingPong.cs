@@ -13,12 +13,18 @@ public sealed class RingPingPong : IDisposable
     private readonly RingBuffer<PerfEvent> _pong;
     private readonly BatchEventProcessor<PerfEvent, EchoHandler> _echo;
     private readonly Sequence _pongRead = new();
+    private readonly bool _callerYields;
     private long _expected = -1;
 
-    public RingPingPong(WaitStrategyKind wait, int echoCpu = -1)
+    /// <param name="wait">The echo's wait strategy.</param>
+    /// <param name="echoCpu">CPU to pin the echo to (none when negative).</param>
+    /// <param name="spin">Spin phase of the strategy (its default when null).</param>
+    /// <param name="callerYields">The caller yields while it waits for the pong (it shares the echo's core).</param>
+    public RingPingPong(WaitStrategyKind wait, int echoCpu = -1, TimeSpan? spin = null, bool callerYields = false)
     {
-        _ping = RingBuffer.CreateSingleProducer<PerfEvent>(1024, WaitStrategyFactory.Create(wait));
-        _pong = RingBuffer.CreateSingleProducer<PerfEvent>(1024, WaitStrategyFactory.Create(wait));
+        _callerYields = callerYields;
+        _ping = RingBuffer.CreateSingleProducer<PerfEvent>(1024, WaitStrategyFactory.Create(wait, spin));
+        _pong = RingBuffer.CreateSingleProducer<PerfEvent>(1024, WaitStrategyFactory.Create(wait, spin));
         _pong.AddGatingSequences(_pongRead);
         _echo = new BatchEventProcessor<PerfEvent, EchoHandler>("echo", _ping, _ping.NewBarrier(), new EchoHandler(_pong));
         _ping.AddGatingSequences(_echo.Sequence);
@@ -35,6 +41,10 @@ public sealed class RingPingPong : IDisposable
         var expected = ++_expected;
         while (_pong.Cursor < expected)
         {
+            if (_callerYields)
+            {
+                Thread.Yield();
+            }
         }
 
         var echoed = _pong[expected].Value;

@@ -66,4 +66,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(EventId = 27, Level = LogLevel.Information, Message = "Execution stopped: journal flushed ({Journal})")]
     public static partial void ExecutionStopped(ILogger logger, string journal);
+
+    [LoggerMessage(EventId = 29, Level = LogLevel.Information, Message = "CPUs {Cpus} reserved for the pinned stages: {Moved} other thread(s) moved off them")]
+    public static partial void StageCpusReserved(ILogger logger, string cpus, int moved);
 }

@@ -18,8 +18,8 @@ public sealed class RingOptions
     public WaitStrategyKind WaitStrategy { get; set; } = WaitStrategyKind.SpinThenBlock;
 
     /// <summary>
-    /// Spin-then-block: how long an idle stage spins before it starts yielding. Short on purpose: with more stage
-    /// threads than cores, a spinning stage holds the core the stage before it needs to produce its input.
+    /// Spin-then-block and yielding: how long an idle stage spins before it starts yielding. Short on purpose: with
+    /// more stage threads than cores, a spinning stage holds the core the stage before it needs to produce its input.
     /// </summary>
     public TimeSpan Spin { get; set; } = SpinThenBlockWaitStrategy.DefaultSpin;
 
@@ -44,6 +44,35 @@ public sealed class RingOptions
 
     /// <summary>CPU to pin each stage's thread to, by stage name ("brain", "execution", "tail"); absent = not pinned.</summary>
     public Dictionary<string, int> StageCpus { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Reserve the CPUs of <see cref="StageCpus"/> for the pinned stages: every other thread of the process is moved
+    /// off them at start and again every <see cref="IsolationSweepInterval"/> (a thread inherits its creator's CPUs, so
+    /// one a pinned stage starts would land on a reserved CPU). Off by default: on two cores it leaves one core to the
+    /// feed, Kestrel, the I/O loop and the GC. It is the low-latency placement, with the pinned stages yielding
+    /// (<see cref="WaitStrategyKind.Yielding"/>, <see cref="Spin"/> zero) so they share their core with each other and
+    /// nothing else; docs/OPERATIONS.md has the profile.
+    /// </summary>
+    public bool IsolateStageCpus { get; set; }
+
+    /// <summary>
+    /// Run the brain and execution on one thread, the brain's (its CPU and wait strategy), each slot through the brain
+    /// and then execution. Off by default, when every stage has a thread of its own. With two cores there is no core
+    /// for each of the feed, the brain and execution, and handing a slot between two threads on one core costs a
+    /// context switch (2–5 µs here) against about half a microsecond of work on both sides: fused, an order is signed
+    /// on the thread that decided it.
+    /// </summary>
+    public bool FuseBrainAndExecution { get; set; }
+
+    /// <summary>
+    /// While the stage that signs orders waits with a strategy that never parks (busy-spin, yielding), it signs a dummy
+    /// order into a scratch buffer this often, so that the next real order finds its code and data in the caches.
+    /// Zero turns it off; parking strategies never do it.
+    /// </summary>
+    public TimeSpan KeepWarmInterval { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>How often <see cref="IsolateStageCpus"/> sweeps threads off the reserved CPUs again.</summary>
+    public TimeSpan IsolationSweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>The engine's settings, bound from the "Engine" configuration section.</summary>
@@ -118,6 +147,35 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
             {
                 failures.Add($"Engine:Ring:StageWaitStrategies:{stage} = {kind} parks, which needs Engine:Ring:WaitStrategy to park too (SpinThenBlock or Blocking; got {options.Ring.WaitStrategy}): only then do writers wake parked stages.");
             }
+        }
+
+        if (options.Ring.FuseBrainAndExecution
+            && (options.Ring.StageCpus.ContainsKey("execution") || options.Ring.StageWaitStrategies.ContainsKey("execution")))
+        {
+            failures.Add("Engine:Ring:FuseBrainAndExecution runs execution on the brain's thread: set its CPU and wait strategy under \"brain\", not \"execution\".");
+        }
+
+        if (options.Ring.IsolateStageCpus)
+        {
+            var reserved = options.Ring.StageCpus.Values.Distinct().Count();
+            if (reserved == 0)
+            {
+                failures.Add("Engine:Ring:IsolateStageCpus needs Engine:Ring:StageCpus to name the CPUs to reserve.");
+            }
+            else if (reserved >= Environment.ProcessorCount)
+            {
+                failures.Add($"Engine:Ring:IsolateStageCpus would reserve all {Environment.ProcessorCount} CPUs for the stages: leave at least one for the feed and the I/O threads.");
+            }
+
+            if (options.Ring.IsolationSweepInterval <= TimeSpan.Zero)
+            {
+                failures.Add("Engine:Ring:IsolationSweepInterval must be positive.");
+            }
+        }
+
+        if (options.Ring.KeepWarmInterval < TimeSpan.Zero)
+        {
+            failures.Add("Engine:Ring:KeepWarmInterval must not be negative (zero turns it off).");
         }
 
         if (options.Ring.Spin < TimeSpan.Zero || options.Ring.Yield < TimeSpan.Zero)

@@ -40,6 +40,7 @@ public sealed class PipelineService : BackgroundService
     private ExecutionService? _execution;
     private UserDataStream? _userStream;
     private Reconciler? _reconciler;
+    private Timer? _isolation;
 
     public PipelineService(
         IOptions<EngineOptions> options, RingPipeline pipeline, SymbolUniverse universe, CommandBus commands, IServiceProvider services,
@@ -79,6 +80,17 @@ public sealed class PipelineService : BackgroundService
         }
 
         _pipeline = pipeline;
+        if (_options.Ring.IsolateStageCpus)
+        {
+            // Before the feed, the I/O loop and the servers' threads exist: they inherit the unreserved CPUs from here.
+            var moved = pipeline.MoveOtherThreadsOffStageCpus();
+            var cpus = string.Join(",", pipeline.StageCpuSet);
+            EngineLog.StageCpusReserved(_logger, cpus, moved);
+            _isolation = new Timer(
+                static state => ((RingPipeline)state!).MoveOtherThreadsOffStageCpus(), pipeline,
+                _options.Ring.IsolationSweepInterval, _options.Ring.IsolationSweepInterval);
+        }
+
         var venue = _services.GetRequiredService<VenueSession>();
         switch (venue.Mode)
         {
@@ -203,6 +215,11 @@ public sealed class PipelineService : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_isolation is not null)
+        {
+            await _isolation.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_pipeline is null)
         {
             return;

@@ -10,7 +10,7 @@ using Engine.Telemetry;
 namespace Engine.Hosting;
 
 /// <summary>Where a stage's thread landed when it started.</summary>
-public sealed record StagePlacement(string Stage, string ThreadName, int ManagedThreadId, int Cpu, PinResult Pin);
+public sealed record StagePlacement(string Stage, string ThreadName, int ManagedThreadId, int OsThreadId, int Cpu, PinResult Pin);
 
 /// <summary>
 /// The one ring and its chain of stages, <c>brain → execution → tail</c>, each on its own thread and each
@@ -25,7 +25,7 @@ public sealed class RingPipeline
     public static readonly string[] StageNames = ["brain", "execution", "tail"];
 
     private readonly IEventProcessor[] _stages;
-    private readonly Func<Action, Thread>[] _starts;
+    private readonly Func<Action, Thread>?[] _starts;
     private readonly Dictionary<string, int> _stageCpus;
     private readonly StagePlacement?[] _placements;
 
@@ -56,22 +56,50 @@ public sealed class RingPipeline
         PositionCounters = new PositionStageCounters(positions?.SymbolCapacity ?? symbolCapacity);
 
         StageWaitStrategies = [.. StageNames.Select(name => options.StageWaitStrategies.TryGetValue(name, out var kind) ? kind : options.WaitStrategy)];
-        SequenceBarrier Barrier(int stage, params Sequence[] upstream) => options.StageWaitStrategies.ContainsKey(StageNames[stage])
-            ? Ring.NewBarrier(WaitStrategyFactory.Create(StageWaitStrategies[stage], options.Spin, options.Yield), upstream)
-            : Ring.NewBarrier(upstream);
+        Fused = options.FuseBrainAndExecution;
 
-        var brainStage = new BatchEventProcessor<MarketEvent, BrainStage<TimingStage>>(
-            "brain", Ring, Barrier(0), new BrainStage<TimingStage>(Brain, new TimingStage(StagePoint.Brain, Statistics[0])));
+        // The thread that signs orders keeps that path warm while it spins (busy-spin and yielding waits only).
+        KeepWarm = Gateway is not null && options.KeepWarmInterval > TimeSpan.Zero ? new IdleWork(Gateway.KeepWarm, options.KeepWarmInterval) : null;
+        var signingStage = Fused ? 0 : 1;
+        SequenceBarrier Barrier(int stage, params Sequence[] upstream)
+        {
+            var idle = stage == signingStage ? KeepWarm : null;
+            return options.StageWaitStrategies.ContainsKey(StageNames[stage]) || idle is not null
+                ? Ring.NewBarrier(WaitStrategyFactory.Create(StageWaitStrategies[stage], options.Spin, options.Yield, idle), upstream)
+                : Ring.NewBarrier(upstream);
+        }
+
+        // Execution takes an order's slot as soon as the brain has decided it; when both stages share a core the
+        // brain also yields it then, or execution would wait for the brain to finish the burst.
+        BrainRelease = new EarlyRelease(yieldAfterRelease: !Fused && SharesCore("brain", "execution"));
+        var brainTiming = new TimingStage(StagePoint.Brain, Statistics[0]);
         var executionTiming = new TimingStage(StagePoint.Execution, Statistics[1]);
-        var (executionStage, startExecution) = Gateway is null
-            ? Processor("execution", Barrier(1, brainStage.Sequence), executionTiming)
-            : Processor("execution", Barrier(1, brainStage.Sequence), new ExecutionStage<TimingStage>(Gateway, executionTiming));
+        IEventProcessor brainStage, executionStage;
+        Func<Action, Thread>? startBrain, startExecution;
+        if (Fused)
+        {
+            // One thread runs both stages' handlers on each slot, brain first: no hop between them.
+            (brainStage, startBrain) = Gateway is null
+                ? Processor("brain+execution", Barrier(0), new BrainStage<HandlerChain<MarketEvent, TimingStage, TimingStage>>(
+                    Brain, new(brainTiming, executionTiming), BrainRelease), BrainRelease)
+                : Processor("brain+execution", Barrier(0), new BrainStage<HandlerChain<MarketEvent, TimingStage, ExecutionStage<TimingStage>>>(
+                    Brain, new(brainTiming, new ExecutionStage<TimingStage>(Gateway, executionTiming)), BrainRelease), BrainRelease);
+            (executionStage, startExecution) = (brainStage, null);
+        }
+        else
+        {
+            (brainStage, startBrain) = Processor("brain", Barrier(0), new BrainStage<TimingStage>(Brain, brainTiming, BrainRelease), BrainRelease);
+            (executionStage, startExecution) = Gateway is null
+                ? Processor("execution", Barrier(1, brainStage.Sequence), executionTiming)
+                : Processor("execution", Barrier(1, brainStage.Sequence), new ExecutionStage<TimingStage>(Gateway, executionTiming));
+        }
+
         var tailStage = new TailStage(Statistics[2], TailCounters, Replies, Activity);
         var (tail, startTail) = Positions is null
             ? Processor("tail", Barrier(2, executionStage.Sequence), tailStage)
             : Processor("tail", Barrier(2, executionStage.Sequence), new PositionStage<TailStage>(Positions, PositionCounters, tailStage));
         _stages = [brainStage, executionStage, tail];
-        _starts = [brainStage.Start, startExecution, startTail];
+        _starts = [startBrain, startExecution, startTail];
         Roles =
         [
             "strategy, sizing, rotation, cooldown; timing",
@@ -97,6 +125,15 @@ public sealed class RingPipeline
         CommandOwners = owners;
         Ring.AddGatingSequences(tail.Sequence);
     }
+
+    /// <summary>The signing stage's idle work (<see cref="RingOptions.KeepWarmInterval"/>); null without orders or when off.</summary>
+    public IdleWork? KeepWarm { get; }
+
+    /// <summary>How the brain hands an order's slot to execution mid-batch (its count is a statistic).</summary>
+    public EarlyRelease BrainRelease { get; }
+
+    private bool SharesCore(string first, string second) =>
+        _stageCpus.TryGetValue(first, out var a) && _stageCpus.TryGetValue(second, out var b) && a == b;
 
     /// <summary>Execution's stage half (null when this run sends no orders).</summary>
     public ExecutionGateway? Gateway { get; }
@@ -140,33 +177,75 @@ public sealed class RingPipeline
     /// <summary>Where each stage landed (null before <see cref="Start"/>).</summary>
     public IReadOnlyList<StagePlacement?> Placements => _placements;
 
-    private (IEventProcessor Processor, Func<Action, Thread> Start) Processor<THandler>(string name, SequenceBarrier barrier, THandler handler)
+    private (IEventProcessor Processor, Func<Action, Thread> Start) Processor<THandler>(
+        string name, SequenceBarrier barrier, THandler handler, EarlyRelease? earlyRelease = null)
         where THandler : struct, IEventHandler<MarketEvent>
     {
-        var processor = new BatchEventProcessor<MarketEvent, THandler>(name, Ring, barrier, handler);
+        var processor = new BatchEventProcessor<MarketEvent, THandler>(name, Ring, barrier, handler, earlyRelease: earlyRelease);
         return (processor, processor.Start);
     }
 
     /// <summary>Starts every stage on its own thread and returns where each landed, in dependency order.</summary>
     public IReadOnlyList<StagePlacement> Start()
     {
-        using var started = new CountdownEvent(_stages.Length);
+        using var started = new CountdownEvent(_starts.Count(start => start is not null));
         for (var i = 0; i < _stages.Length; i++)
         {
+            if (_starts[i] is not { } start)
+            {
+                continue; // fused into the stage before it: started with that one
+            }
+
             var index = i;
             var cpu = _stageCpus.TryGetValue(StageNames[i], out var requested) ? requested : -1;
-            _starts[i](() =>
+            start(() =>
             {
                 var pin = ThreadAffinity.PinCurrentThread(cpu);
                 _placements[index] = new StagePlacement(
                     StageNames[index], Thread.CurrentThread.Name ?? StageNames[index],
-                    Environment.CurrentManagedThreadId, ThreadAffinity.CurrentCpu(), pin);
+                    Environment.CurrentManagedThreadId, ThreadAffinity.CurrentOsThreadId(), ThreadAffinity.CurrentCpu(), pin);
                 started.Signal();
             });
         }
 
         started.Wait();
+        for (var i = 0; i < _stages.Length; i++)
+        {
+            if (_starts[i] is null)
+            {
+                _placements[i] = _placements[i - 1]! with { Stage = StageNames[i] };
+            }
+        }
+
         return [.. _placements.Select(p => p!)];
+    }
+
+    /// <summary>
+    /// Brain and execution run on one thread (<see cref="RingOptions.FuseBrainAndExecution"/>): <see cref="Stages"/> lists
+    /// the one processor in both positions.
+    /// </summary>
+    public bool Fused { get; }
+
+    /// <summary>The CPUs the pinned stages run on (<see cref="RingOptions.StageCpus"/>), ascending.</summary>
+    public IReadOnlyList<int> StageCpuSet => [.. _stageCpus.Values.Distinct().Order()];
+
+    /// <summary>
+    /// Moves every other thread of the process (the feed, Kestrel, the I/O loop, the thread pool, the GC) off the CPUs
+    /// the pinned stages run on, so those CPUs are theirs alone (<see cref="RingOptions.IsolateStageCpus"/>). Call after
+    /// <see cref="Start"/>; returns how many threads were moved.
+    /// </summary>
+    public int MoveOtherThreadsOffStageCpus()
+    {
+        var keep = new List<int>(_placements.Length);
+        for (var i = 0; i < _placements.Length; i++)
+        {
+            if (_placements[i] is { Pin.Outcome: PinOutcome.Pinned } placement)
+            {
+                keep.Add(placement.OsThreadId);
+            }
+        }
+
+        return ThreadAffinity.MoveOtherThreadsOff(StageCpuSet, keep);
     }
 
     /// <summary>
@@ -176,7 +255,7 @@ public sealed class RingPipeline
     public bool HaltAndDrain(TimeSpan timeoutPerStage)
     {
         var allStopped = true;
-        foreach (var stage in _stages)
+        foreach (var stage in _stages.Distinct())
         {
             stage.Halt();
             allStopped &= stage.Join(timeoutPerStage);

@@ -67,6 +67,24 @@ public static partial class ThreadAffinity
             : new PinResult(PinOutcome.Failed, cpu, Marshal.GetLastPInvokeError());
     }
 
+    /// <summary>Lets the calling thread run on every CPU of the machine again (Linux; a no-op elsewhere).</summary>
+    public static void Unpin()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        Span<ulong> mask = stackalloc ulong[CpuSetWords];
+        mask.Clear();
+        for (var cpu = 0; cpu < Math.Min(Environment.ProcessorCount, CpuSetWords * 64); cpu++)
+        {
+            mask[cpu / 64] |= 1UL << (cpu % 64);
+        }
+
+        _ = SchedSetAffinity(0, (nuint)(CpuSetWords * sizeof(ulong)), ref MemoryMarshal.GetReference(mask));
+    }
+
     /// <summary>The CPU the calling thread is running on at this instant.</summary>
     public static int CurrentCpu()
     {
@@ -81,6 +99,94 @@ public static partial class ThreadAffinity
 
         return Thread.GetCurrentProcessorId();
     }
+
+    /// <summary>The kernel's id of the calling thread (Linux; 0 elsewhere): what <c>/proc/self/task</c> lists.</summary>
+    public static int CurrentOsThreadId() => OperatingSystem.IsLinux() ? GetTid() : 0;
+
+    /// <summary>
+    /// Moves every thread of this process except <paramref name="keep"/> off <paramref name="reserved"/>: each such
+    /// thread keeps the CPUs it may use minus the reserved ones (all unreserved CPUs if that leaves none). Threads
+    /// inherit their creator's CPUs, so once every thread is moved, new ones start off the reserved CPUs too; a thread
+    /// a pinned stage creates is the exception, which is why callers sweep again now and then.
+    /// </summary>
+    /// <returns>How many threads were moved (0 off Linux).</returns>
+    public static int MoveOtherThreadsOff(IReadOnlyCollection<int> reserved, IReadOnlyCollection<int> keep)
+    {
+        ArgumentNullException.ThrowIfNull(reserved);
+        ArgumentNullException.ThrowIfNull(keep);
+        if (!OperatingSystem.IsLinux() || reserved.Count == 0)
+        {
+            return 0;
+        }
+
+        Span<ulong> reservedMask = stackalloc ulong[CpuSetWords];
+        reservedMask.Clear();
+        foreach (var cpu in reserved)
+        {
+            if (cpu >= 0 && cpu < CpuSetWords * 64)
+            {
+                reservedMask[cpu / 64] |= 1UL << (cpu % 64);
+            }
+        }
+
+        Span<ulong> fallback = stackalloc ulong[CpuSetWords];
+        fallback.Clear();
+        for (var cpu = 0; cpu < Math.Min(Environment.ProcessorCount, CpuSetWords * 64); cpu++)
+        {
+            fallback[cpu / 64] |= 1UL << (cpu % 64);
+        }
+
+        Span<ulong> mask = stackalloc ulong[CpuSetWords];
+        var moved = 0;
+        foreach (var entry in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var tid) || keep.Contains(tid))
+            {
+                continue;
+            }
+
+            mask.Clear();
+            if (SchedGetAffinity(tid, (nuint)(CpuSetWords * sizeof(ulong)), ref MemoryMarshal.GetReference(mask)) < 0)
+            {
+                continue; // the thread exited since the listing
+            }
+
+            var overlaps = false;
+            var remaining = false;
+            for (var i = 0; i < CpuSetWords; i++)
+            {
+                overlaps |= (mask[i] & reservedMask[i]) != 0;
+                mask[i] &= ~reservedMask[i];
+                remaining |= mask[i] != 0;
+            }
+
+            if (!overlaps)
+            {
+                continue;
+            }
+
+            if (!remaining)
+            {
+                for (var i = 0; i < CpuSetWords; i++)
+                {
+                    mask[i] = fallback[i] & ~reservedMask[i];
+                }
+            }
+
+            if (SchedSetAffinity(tid, (nuint)(CpuSetWords * sizeof(ulong)), ref MemoryMarshal.GetReference(mask)) == 0)
+            {
+                moved++;
+            }
+        }
+
+        return moved;
+    }
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetTid();
+
+    [LibraryImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
+    private static partial int SchedGetAffinity(int pid, nuint cpuSetSize, ref ulong mask);
 
     [LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
     private static partial int SchedSetAffinity(int pid, nuint cpuSetSize, ref ulong mask);

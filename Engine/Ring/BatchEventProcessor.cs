@@ -24,6 +24,7 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     private readonly SequenceBarrier _barrier;
     private readonly bool _signalProgress;
     private readonly EventFaultHandler? _onFault;
+    private readonly bool _yieldAfterBatch;
     private readonly Sequence _sequence = new();
     private readonly InFlight _inFlight = new();
     private THandler _handler;
@@ -35,7 +36,9 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     /// <param name="barrier">What it waits on: the cursor, or the stages upstream of it.</param>
     /// <param name="handler">The stage's logic; the processor calls its own copy, so state to read from outside belongs in objects it references.</param>
     /// <param name="onFault">What to do when the handler throws; without it the processor halts and keeps the exception.</param>
-    public BatchEventProcessor(string name, RingBuffer<T> ring, SequenceBarrier barrier, THandler handler, EventFaultHandler? onFault = null)
+    /// <param name="earlyRelease">Bound to this processor's sequence, for a handler that hands single slots on mid-batch.</param>
+    public BatchEventProcessor(
+        string name, RingBuffer<T> ring, SequenceBarrier barrier, THandler handler, EventFaultHandler? onFault = null, EarlyRelease? earlyRelease = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Name = name;
@@ -44,6 +47,8 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
         _signalProgress = ring.Sequencer.WaitStrategy.IsBlocking;
         _handler = handler;
         _onFault = onFault;
+        earlyRelease?.Bind(_sequence, _signalProgress);
+        _yieldAfterBatch = earlyRelease?.YieldAfterRelease ?? false;
     }
 
     public string Name { get; }
@@ -152,6 +157,13 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
                 if (_signalProgress)
                 {
                     _sequence.WakeWaiters();
+                }
+
+                if (_yieldAfterBatch)
+                {
+                    // The next stage shares this core: let it take the batch now, so that it never has a burst's worth
+                    // of slots to get through before the one an order rides on.
+                    Thread.Yield();
                 }
             }
             else if (_barrier.IsAlerted)

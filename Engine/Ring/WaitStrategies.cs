@@ -16,11 +16,17 @@ namespace Engine.Ring;
 /// </remarks>
 public sealed class BusySpinWaitStrategy : IWaitStrategy
 {
+    private readonly IdleWork? _idle;
+
+    /// <param name="idle">Work to run now and then while there is nothing to do (keeping a cold path warm).</param>
+    public BusySpinWaitStrategy(IdleWork? idle = null) => _idle = idle;
+
     public bool IsBlocking => false;
 
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
         long available;
+        var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence)
         {
             if (barrier.IsAlerted)
@@ -29,6 +35,10 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
             }
 
             CpuPause.Once();
+            if (_idle is not null && (++checks & 255) == 0)
+            {
+                _idle.RunIfDue();
+            }
         }
 
         return available;
@@ -36,22 +46,77 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
 }
 
 /// <summary>
-/// Spins briefly (with a CPU pause between checks, which keeps the spinning reader from stealing the cache
-/// line the producer is writing), then yields the core on every check. Close to busy-spin latency while
-/// letting other runnable threads in; still shows an idle stage at 100 % CPU.
+/// Work a spinning stage does while it waits, at most once per interval: a busy-spinning thread has the time, and
+/// the work (a dummy order signed into a scratch buffer) keeps the code and data of its rare, urgent path in the
+/// caches. Runs on the waiting stage's own thread, so it may touch that stage's state.
 /// </summary>
+public sealed class IdleWork
+{
+    private readonly Action _work;
+    private readonly long _intervalTicks;
+    private long _due;
+
+    public IdleWork(Action work, TimeSpan interval)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        _work = work;
+        _intervalTicks = Math.Max(1, (long)(interval.TotalSeconds * Stopwatch.Frequency));
+    }
+
+    /// <summary>Times the work ran.</summary>
+    public long Runs { get; private set; }
+
+    /// <summary>Runs the work if the interval has passed since it last ran.</summary>
+    public void RunIfDue()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (now < _due)
+        {
+            return;
+        }
+
+        _due = now + _intervalTicks;
+        _work();
+        Runs++;
+    }
+}
+
+/// <summary>
+/// Spins for a set time (with a CPU pause between checks, which keeps the spinning reader from stealing the cache
+/// line the producer is writing), then yields the core on every check. Close to busy-spin latency while letting
+/// other runnable threads in; still shows an idle stage at 100 % CPU.
+/// </summary>
+/// <remarks>
+/// Two yielding stages sharing one core want no spin phase at all: while the one that has no work spins, the one
+/// that has work cannot run, so every hand-off between them costs the whole spin.
+/// </remarks>
 public sealed class YieldingWaitStrategy : IWaitStrategy
 {
-    private readonly int _spinTries;
+    /// <summary>Default spin phase before yielding.</summary>
+    public static readonly TimeSpan DefaultSpin = TimeSpan.FromMicroseconds(2);
 
-    public YieldingWaitStrategy(int spinTries = 100) => _spinTries = spinTries;
+    private readonly long _spinTicks;
+    private readonly IdleWork? _idle;
+
+    /// <param name="spin">How long to spin before yielding on every check; zero yields at once.</param>
+    /// <param name="idle">Work to run now and then while there is nothing to do (keeping a cold path warm).</param>
+    public YieldingWaitStrategy(TimeSpan? spin = null, IdleWork? idle = null)
+    {
+        _idle = idle;
+        var spinFor = spin ?? DefaultSpin;
+        ArgumentOutOfRangeException.ThrowIfLessThan(spinFor, TimeSpan.Zero);
+        _spinTicks = (long)(spinFor.TotalSeconds * Stopwatch.Frequency);
+    }
 
     public bool IsBlocking => false;
 
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
-        var counter = _spinTries;
         long available;
+        var spinUntil = _spinTicks > 0 ? Stopwatch.GetTimestamp() + _spinTicks : 0;
+        var spinning = _spinTicks > 0;
+        var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence)
         {
             if (barrier.IsAlerted)
@@ -59,14 +124,19 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
                 break;
             }
 
-            if (counter > 0)
+            if (!spinning)
             {
-                counter--;
+                Thread.Yield();
+                _idle?.RunIfDue();
+            }
+            else if ((++checks & 31) != 0)
+            {
                 CpuPause.Once();
             }
             else
             {
-                Thread.Yield();
+                // Reading the clock costs about as much as a check: look at it only every 32 spins.
+                spinning = Stopwatch.GetTimestamp() < spinUntil;
             }
         }
 
@@ -205,13 +275,14 @@ public enum WaitStrategyKind
 public static class WaitStrategyFactory
 {
     /// <param name="kind">Which strategy.</param>
-    /// <param name="spin">Spin phase of <see cref="SpinThenBlockWaitStrategy"/> (default when null).</param>
+    /// <param name="spin">Spin phase of <see cref="SpinThenBlockWaitStrategy"/> and <see cref="YieldingWaitStrategy"/> (default when null).</param>
     /// <param name="yield">Yield phase of <see cref="SpinThenBlockWaitStrategy"/> (default when null).</param>
-    public static IWaitStrategy Create(WaitStrategyKind kind, TimeSpan? spin = null, TimeSpan? yield = null) => kind switch
+    /// <param name="idle">Idle work for the strategies that never park (busy-spin, yielding); the others ignore it.</param>
+    public static IWaitStrategy Create(WaitStrategyKind kind, TimeSpan? spin = null, TimeSpan? yield = null, IdleWork? idle = null) => kind switch
     {
         WaitStrategyKind.SpinThenBlock => new SpinThenBlockWaitStrategy(spin, yield),
-        WaitStrategyKind.BusySpin => new BusySpinWaitStrategy(),
-        WaitStrategyKind.Yielding => new YieldingWaitStrategy(),
+        WaitStrategyKind.BusySpin => new BusySpinWaitStrategy(idle),
+        WaitStrategyKind.Yielding => new YieldingWaitStrategy(spin, idle),
         WaitStrategyKind.Blocking => new BlockingWaitStrategy(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown wait strategy"),
     };

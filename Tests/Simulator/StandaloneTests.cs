@@ -88,8 +88,10 @@ public sealed partial class StandaloneTests
     [Fact]
     public void Options_parse_every_switch_and_validate_names_the_bad_setting()
     {
-        var o = SimulatorOptions.FromArgs(["--port", "8080", "--symbols", "20", "--seed", "1", "--speed", "2.5", "--api-key", "K", "--api-secret", "S", "--balance", "10000.5", "--listen-key-minutes", "1"]);
+        var o = SimulatorOptions.FromArgs(["--port", "8080", "--symbols", "20", "--seed", "1", "--speed", "2.5", "--api-key", "K", "--api-secret", "S", "--balance", "10000.5", "--listen-key-minutes", "1",
+            "--weight-limit-per-minute", "5000", "--order-limit-per-minute", "600", "--order-limit-per-10s", "50"]);
         Assert.Equal((8080, 20, 1, 2.5, "K", "S", 10000.5m, TimeSpan.FromMinutes(1)), (o.Port, o.Symbols, o.Seed, o.Speed, o.ApiKey, o.ApiSecret, o.Balance, o.ListenKeyLifetime));
+        Assert.Equal((5000, 600, 50), (o.WeightLimitPerMinute, o.OrderLimitPerMinute, o.OrderLimitPer10Seconds));
         o.Validate();
         var e = Assert.Throws<ArgumentException>(() => new SimulatorOptions { ApiKey = "bad key" }.Validate());
         Assert.Contains("ApiKey", e.Message, StringComparison.Ordinal);
