@@ -2,13 +2,8 @@ using BenchmarkDotNet.Running;
 using Benchmarks;
 
 // "latency" runs the HdrHistogram round-trip harness, "throughput" the interleaved ring/channel rounds, "e2e" the end-to-end tick-to-order harness
-// (engine in sim mode vs a Channel baseline; usage in EndToEnd/E2eSettings.cs); anything else goes to BenchmarkDotNet's switcher
+// (the engine in each placement profile vs a Channel baseline; usage in EndToEnd/E2eSettings.cs); anything else goes to BenchmarkDotNet's switcher
 // (for example: --filter '*PingPong*').
-if (args.Length > 0 && args[0] == "coldprobe")
-{
-    return ColdProbe.Run();
-}
-
 if (args.Length > 0 && args[0] == "latency")
 {
     return LatencyHarness.Run(args[1..]);

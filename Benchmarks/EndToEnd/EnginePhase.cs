@@ -123,7 +123,7 @@ public static class EnginePhase
             }
 
             result.Notes.Add($"brain hand-offs mid-batch (early release): {pipeline.BrainRelease.Releases:N0}{(pipeline.BrainRelease.YieldAfterRelease ? ", each yielding the shared core" : "")}; "
-                + (pipeline.KeepWarm is { Runs: > 0 } warm ? $"dummy orders signed to keep the path warm: {warm.Runs:N0}" : "signing path not kept warm (the signing stage parks)"));
+                + $"signing kept warm while idle (a dummy order signed into a scratch buffer): {execution.Gateway.WarmUps:N0} times");
             result.Notes.Add($"orders: {execution.Counters.Sent} sent, {execution.Counters.Acknowledged} accepted, {execution.Counters.Rejected} rejected by the venue or locally over the whole run");
         }
         finally

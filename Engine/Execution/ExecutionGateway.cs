@@ -60,7 +60,7 @@ public sealed class ExecutionGateway
     /// Builds and signs a dummy order into a private buffer that goes nowhere, on the stage thread while it has nothing
     /// else to do. On this kind of machine code and data the thread has not touched for a few milliseconds are out of the
     /// caches, and the first order after a quiet spell took 13–20 µs to sign instead of 0.4 µs
-    /// (<c>Benchmarks -- coldsign</c>); signing one now and then keeps that path warm. Changes nothing that is read
+    /// (<c>Benchmarks -- coldsign</c>, results in cold-signing.md); signing one now and then keeps that path warm. Changes nothing that is read
     /// elsewhere: no id is taken, nothing is queued or counted but <see cref="WarmUps"/>.
     /// </summary>
     public void KeepWarm()

@@ -142,7 +142,9 @@ internal sealed class OrderQueue
 
 /// <summary>
 /// Wakes the I/O loop. The waiter announces it is going to sleep and re-checks its queues; a producer pays one fence
-/// and sets the event only when someone sleeps, so a busy loop costs producers nothing more.
+/// and sets the event only when someone sleeps, so a busy loop costs producers nothing more. Only the first producer
+/// to find the waiter asleep sets the event: the others, the rest of a burst of orders signed before the loop has
+/// woken, would each pay a system call (the event's lock and a futex wake) on the stage thread for nothing.
 /// </summary>
 public sealed class LoopSignal : IDisposable
 {
@@ -177,5 +179,11 @@ public sealed class LoopSignal : IDisposable
     public void Dispose() => _event.Dispose();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeSlow() => _event.Set();
+    private void WakeSlow()
+    {
+        if (Interlocked.Exchange(ref _sleeping, 0) != 0)
+        {
+            _event.Set();
+        }
+    }
 }

@@ -58,12 +58,29 @@ public sealed class RingPipeline
         StageWaitStrategies = [.. StageNames.Select(name => options.StageWaitStrategies.TryGetValue(name, out var kind) ? kind : options.WaitStrategy)];
         Fused = options.FuseBrainAndExecution;
 
-        // The thread that signs orders keeps that path warm while it spins (busy-spin and yielding waits only).
-        KeepWarm = Gateway is not null && options.KeepWarmInterval > TimeSpan.Zero ? new IdleWork(Gateway.KeepWarm, options.KeepWarmInterval) : null;
-        var signingStage = Fused ? 0 : 1;
+        // The thread that signs orders keeps that path warm while it spins (busy-spin and yielding waits only): the
+        // execution stage's thread, or the brain's when the two are fused.
+        if (options.KeepWarmInterval > TimeSpan.Zero && Gateway is not null)
+        {
+            var keepWarm = new IdleWork(Gateway.KeepWarm, options.KeepWarmInterval);
+            if (Fused)
+            {
+                BrainIdle = keepWarm;
+            }
+            else
+            {
+                ExecutionIdle = keepWarm;
+            }
+        }
+
         SequenceBarrier Barrier(int stage, params Sequence[] upstream)
         {
-            var idle = stage == signingStage ? KeepWarm : null;
+            var idle = stage switch
+            {
+                0 => BrainIdle,
+                1 => ExecutionIdle,
+                _ => null,
+            };
             return options.StageWaitStrategies.ContainsKey(StageNames[stage]) || idle is not null
                 ? Ring.NewBarrier(WaitStrategyFactory.Create(StageWaitStrategies[stage], options.Spin, options.Yield, idle), upstream)
                 : Ring.NewBarrier(upstream);
@@ -126,8 +143,11 @@ public sealed class RingPipeline
         Ring.AddGatingSequences(tail.Sequence);
     }
 
-    /// <summary>The signing stage's idle work (<see cref="RingOptions.KeepWarmInterval"/>); null without orders or when off.</summary>
-    public IdleWork? KeepWarm { get; }
+    /// <summary>The brain thread's idle work: execution's signing kept warm when the two are fused (<see cref="RingOptions.KeepWarmInterval"/>); null otherwise.</summary>
+    public IdleWork? BrainIdle { get; }
+
+    /// <summary>Execution's idle work (signing kept warm) when it has a thread of its own; null without orders, fused, or when off.</summary>
+    public IdleWork? ExecutionIdle { get; }
 
     /// <summary>How the brain hands an order's slot to execution mid-batch (its count is a statistic).</summary>
     public EarlyRelease BrainRelease { get; }
