@@ -109,6 +109,20 @@ public static class EnginePhase
             }
 
             result.Measured = Stopwatch.GetElapsedTime(start);
+            if (Environment.GetEnvironmentVariable("E2E_SLOT_DUMP") is { } dump)
+            {
+                var ring2 = pipeline.Ring;
+                var cursor = ring2.Cursor;
+                using var w = new StreamWriter(dump);
+                w.WriteLine("seq,kind,symbol,intents,published_ns,brain_ns,exec_ns");
+                var origin = ring2[cursor - ring2.BufferSize + 1].Stamps[(int)Engine.Model.StagePoint.Published];
+                for (var seq = cursor - ring2.BufferSize + 1; seq <= cursor; seq++)
+                {
+                    ref var slot = ref ring2[seq];
+                    w.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{seq},{slot.Kind},{slot.Symbol.Value},{slot.IntentCount},{(slot.Stamps[(int)Engine.Model.StagePoint.Published] - origin) * 1e9 / Stopwatch.Frequency:0},{(slot.Stamps[(int)Engine.Model.StagePoint.Brain] - origin) * 1e9 / Stopwatch.Frequency:0},{(slot.Stamps[(int)Engine.Model.StagePoint.Execution] - origin) * 1e9 / Stopwatch.Frequency:0}"));
+                }
+            }
+
             result.ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - processBefore;
             result.Notes.Add(GcNote(gcBefore));
             for (var i = 0; i < stats.Length; i++)
@@ -123,7 +137,7 @@ public static class EnginePhase
             }
 
             result.Notes.Add($"brain hand-offs mid-batch (early release): {pipeline.BrainRelease.Releases:N0}{(pipeline.BrainRelease.YieldAfterRelease ? ", each yielding the shared core" : "")}; "
-                + $"signing kept warm while idle (a dummy order signed into a scratch buffer): {execution.Gateway.WarmUps:N0} times");
+                + $"kept warm while idle: signing (a dummy order signed into a scratch buffer) {execution.Gateway.WarmUps:N0} times, the brain's minute close (a dummy candle through private indicators, every symbol's state read) {pipeline.Brain.WarmUps:N0} times");
             result.Notes.Add($"orders: {execution.Counters.Sent} sent, {execution.Counters.Acknowledged} accepted, {execution.Counters.Rejected} rejected by the venue or locally over the whole run");
         }
         finally
