@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using Benchmarks;
 
 // "latency" runs the HdrHistogram round-trip harness, "throughput" the interleaved ring/channel rounds, "e2e" the end-to-end tick-to-order harness
-// (the engine in each placement profile vs a Channel baseline; usage in EndToEnd/E2eSettings.cs); anything else goes to BenchmarkDotNet's switcher
+// (the engine in each placement profile vs a Channel baseline; usage in EndToEnd/E2eSettings.cs), "hiccups" the machine's own stalls;
+// anything else goes to BenchmarkDotNet's switcher
 // (for example: --filter '*PingPong*').
 if (args.Length > 0 && args[0] == "latency")
 {
@@ -22,6 +23,11 @@ if (args.Length > 0 && args[0] == "simulator")
 if (args.Length > 0 && args[0] == "e2e")
 {
     return Benchmarks.EndToEnd.E2eHarness.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "hiccups")
+{
+    return Benchmarks.EndToEnd.HiccupHarness.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "feedparser")

@@ -20,6 +20,8 @@ public static class E2eHarness
         var loadBefore = Load();
         var probeBefore = MachineProbe.CrossCoreRoundTrip();
         Console.WriteLine("e2e: " + probeBefore);
+        var hiccups = MachineProbe.MeasureHiccups(Environment.ProcessorCount - 1, TimeSpan.FromSeconds(5));
+        Console.WriteLine("e2e: hiccups: " + hiccups);
         var phases = new List<PhaseResult>();
         foreach (var profile in settings.Profiles)
         {
@@ -38,7 +40,7 @@ public static class E2eHarness
         var probeAfter = MachineProbe.CrossCoreRoundTrip();
         var directory = settings.OutputDirectory ?? ResultsFile.Directory();
         Directory.CreateDirectory(directory);
-        var text = Render(settings, phases, engines, loadBefore, loadAfter, probeBefore, probeAfter);
+        var text = Render(settings, phases, engines, loadBefore, loadAfter, probeBefore, probeAfter, hiccups);
         ResultsFile.Write(TableFile, text, directory);
         E2ePlot.Write(Path.Combine(directory, PlotFile), phases, settings.CommandLine);
         if (settings.SamplesFile is { } samples)
@@ -83,7 +85,8 @@ public static class E2eHarness
     }
 
     private static StringBuilder Render(
-        E2eSettings settings, List<PhaseResult> phases, int engines, string loadBefore, string loadAfter, string probeBefore, string probeAfter)
+        E2eSettings settings, List<PhaseResult> phases, int engines, string loadBefore, string loadAfter, string probeBefore, string probeAfter,
+        Hiccups hiccups)
     {
         var inv = CultureInfo.InvariantCulture;
         var text = ResultsFile.Begin(
@@ -91,7 +94,9 @@ public static class E2eHarness
             settings.CommandLine,
             $"Load average (1, 5, 15 min) at start {loadBefore}, at end {loadAfter}. The machine has {Environment.ProcessorCount} cores; anything else running shares them.  \n"
             + $"Machine state at start: {probeBefore}; at end: {probeAfter}. (This VM has quiet periods with about 160 ns and slow ones with about 800 ns: "
-            + "every hop of the pipeline moves slots between the cores, so compare tables taken in the same state.)");
+            + "every hop of the pipeline moves slots between the cores, so compare tables taken in the same state.)  \n"
+            + $"Machine hiccups before the run: {hiccups}. A latency percentile above the share of time the machine takes from a pinned thread "
+            + "cannot be lower than those gaps, whatever the engine does.");
         text.AppendLine("**What runs.** The engine as `Engine/Program.cs` builds it, in this process, once per placement profile: the feed's "
             + "WebSocket connections, `StreamFrameParser`, the ring, brain, execution stage, the I/O loop (journal, then send), the REST client on "
             + "HTTP/1.1 keep-alive, the user-data stream, Kestrel (control and metrics). Orders are the brain's own decisions on the simulator's "

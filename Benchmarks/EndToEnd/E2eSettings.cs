@@ -31,6 +31,9 @@ public sealed class E2eSettings
     /// <summary>Where the table and the plot go (Benchmarks/results when null).</summary>
     public string? OutputDirectory { get; set; }
 
+    /// <summary>Where to write the ring's last lap as CSV, one file per profile (none when null).</summary>
+    public string? SlotsFile { get; set; }
+
     /// <summary>Where to write every order's stamps as CSV (none when null).</summary>
     public string? SamplesFile { get; set; }
 
@@ -88,6 +91,9 @@ public sealed class E2eSettings
                     settings.Profiles.Add(EngineProfile.All.FirstOrDefault(p => p.Name == name)
                         ?? throw new ArgumentException($"unknown profile '{name}' (known: {string.Join(", ", EngineProfile.All.Select(p => p.Name))})"));
                     break;
+                case "--slots":
+                    settings.SlotsFile = Next();
+                    break;
                 case "--samples":
                     settings.SamplesFile = Next();
                     break;
@@ -102,7 +108,7 @@ public sealed class E2eSettings
                     }
 
                     throw new ArgumentException(
-                        $"unknown argument '{arg}' (e2e [--seconds N] [--warmup N] [--speed X] [--symbols N] [--seed N] [--no-baseline] [--venue process|embedded] [--profile default|low-latency] [--out DIR] [--samples FILE.csv] [--Engine:Key=value ...])");
+                        $"unknown argument '{arg}' (e2e [--seconds N] [--warmup N] [--speed X] [--symbols N] [--seed N] [--no-baseline] [--venue process|embedded] [--profile default|low-latency] [--out DIR] [--samples FILE.csv] [--slots FILE.csv] [--Engine:Key=value ...])");
             }
         }
 

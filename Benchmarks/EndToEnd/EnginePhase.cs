@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Diagnostics;
 using Engine.Execution;
 using Engine.Hosting;
+using Engine.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -109,18 +111,9 @@ public static class EnginePhase
             }
 
             result.Measured = Stopwatch.GetElapsedTime(start);
-            if (Environment.GetEnvironmentVariable("E2E_SLOT_DUMP") is { } dump)
+            if (settings.SlotsFile is { } slots)
             {
-                var ring2 = pipeline.Ring;
-                var cursor = ring2.Cursor;
-                using var w = new StreamWriter(dump);
-                w.WriteLine("seq,kind,symbol,intents,published_ns,brain_ns,exec_ns");
-                var origin = ring2[cursor - ring2.BufferSize + 1].Stamps[(int)Engine.Model.StagePoint.Published];
-                for (var seq = cursor - ring2.BufferSize + 1; seq <= cursor; seq++)
-                {
-                    ref var slot = ref ring2[seq];
-                    w.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{seq},{slot.Kind},{slot.Symbol.Value},{slot.IntentCount},{(slot.Stamps[(int)Engine.Model.StagePoint.Published] - origin) * 1e9 / Stopwatch.Frequency:0},{(slot.Stamps[(int)Engine.Model.StagePoint.Brain] - origin) * 1e9 / Stopwatch.Frequency:0},{(slot.Stamps[(int)Engine.Model.StagePoint.Execution] - origin) * 1e9 / Stopwatch.Frequency:0}"));
-                }
+                WriteLastLap(pipeline, $"{Path.ChangeExtension(slots, null)}-{profile.Name}{Path.GetExtension(slots)}");
             }
 
             result.ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - processBefore;
@@ -137,7 +130,7 @@ public static class EnginePhase
             }
 
             result.Notes.Add($"brain hand-offs mid-batch (early release): {pipeline.BrainRelease.Releases:N0}{(pipeline.BrainRelease.YieldAfterRelease ? ", each yielding the shared core" : "")}; "
-                + $"kept warm while idle: signing (a dummy order signed into a scratch buffer) {execution.Gateway.WarmUps:N0} times, the brain's minute close (a dummy candle through private indicators, every symbol's state read) {pipeline.Brain.WarmUps:N0} times");
+                + $"signing kept warm while idle (a dummy order signed into a scratch buffer): {execution.Gateway.WarmUps:N0} times");
             result.Notes.Add($"orders: {execution.Counters.Sent} sent, {execution.Counters.Acknowledged} accepted, {execution.Counters.Rejected} rejected by the venue or locally over the whole run");
         }
         finally
@@ -146,6 +139,29 @@ public static class EnginePhase
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The ring's last lap, one row per slot: kind, symbol, intents and the stamps (ns from the lap's first publish). Where
+    /// a stage's stamp minus the later of the previous slot's and this slot's publish is large, the stage thread was
+    /// held: that is how the machine's hiccups were found.
+    /// </summary>
+    private static void WriteLastLap(RingPipeline pipeline, string path)
+    {
+        var ring = pipeline.Ring;
+        var cursor = ring.Cursor;
+        var first = Math.Max(0, cursor - ring.BufferSize + 1);
+        var origin = ring[first].Stamps[(int)StagePoint.Published];
+        using var writer = new StreamWriter(path);
+        writer.WriteLine("sequence,kind,symbol,intents,published_ns,brain_ns,execution_ns,tail_ns");
+        for (var sequence = first; sequence <= cursor; sequence++)
+        {
+            ref var slot = ref ring[sequence];
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{sequence},{slot.Kind},{slot.Symbol.Value},{slot.IntentCount},{Ns(slot.Stamps[(int)StagePoint.Published])},{Ns(slot.Stamps[(int)StagePoint.Brain])},{Ns(slot.Stamps[(int)StagePoint.Execution])},{Ns(slot.Stamps[(int)StagePoint.Tail])}"));
+        }
+
+        long Ns(long stamp) => stamp == 0 ? 0 : (long)((stamp - origin) * (1e9 / Stopwatch.Frequency));
     }
 
     /// <summary>Collections and the time the GC held every managed thread (stage threads included) in the window.</summary>

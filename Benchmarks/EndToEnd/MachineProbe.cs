@@ -11,6 +11,53 @@ namespace Benchmarks.EndToEnd;
 /// </summary>
 public static class MachineProbe
 {
+    /// <summary>
+    /// The machine's hiccups on <paramref name="cpu"/>: a thread pinned there does nothing but read the clock for
+    /// <paramref name="duration"/>, and every gap between two reads longer than 5 µs is time the CPU was taken from it
+    /// (the hypervisor running something else, an interrupt, the kernel). No engine code runs: this is the floor under
+    /// any latency a thread on that CPU can promise.
+    /// </summary>
+    public static Hiccups MeasureHiccups(int cpu, TimeSpan duration)
+    {
+        var result = default(Hiccups);
+        var thread = new Thread(() =>
+        {
+            var pin = Engine.Native.ThreadAffinity.PinCurrentThread(cpu);
+            long over5 = 0, over20 = 0, over100 = 0, stalledTicks = 0, maxTicks = 0;
+            var t5 = Stopwatch.Frequency * 5 / 1_000_000;
+            var t20 = Stopwatch.Frequency * 20 / 1_000_000;
+            var t100 = Stopwatch.Frequency / 10_000;
+            var start = Stopwatch.GetTimestamp();
+            var end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            var previous = start;
+            long now;
+            while ((now = Stopwatch.GetTimestamp()) < end)
+            {
+                var gap = now - previous;
+                previous = now;
+                if (gap > t5)
+                {
+                    over5++;
+                    stalledTicks += gap;
+                    over20 += gap > t20 ? 1 : 0;
+                    over100 += gap > t100 ? 1 : 0;
+                    maxTicks = Math.Max(maxTicks, gap);
+                }
+            }
+
+            var seconds = (now - start) / (double)Stopwatch.Frequency;
+            result = new Hiccups(cpu, pin.Outcome == Engine.Native.PinOutcome.Pinned, seconds, over5 / seconds, over20 / seconds, over100 / seconds,
+                stalledTicks / (double)(now - start), maxTicks * 1e6 / Stopwatch.Frequency);
+        })
+        {
+            IsBackground = true,
+            Name = "hiccup probe",
+        };
+        thread.Start();
+        thread.Join();
+        return result;
+    }
+
     public static string CrossCoreRoundTrip(int roundTrips = 200_000)
     {
         if (Environment.ProcessorCount < 2)
@@ -46,4 +93,11 @@ public static class MachineProbe
             Engine.Native.ThreadAffinity.Unpin();
         }
     }
+}
+
+/// <summary>What <see cref="MachineProbe.MeasureHiccups"/> saw on one CPU.</summary>
+public readonly record struct Hiccups(int Cpu, bool Pinned, double Seconds, double Over5PerSecond, double Over20PerSecond, double Over100PerSecond, double StalledFraction, double MaxMicroseconds)
+{
+    public override string ToString() => FormattableString.Invariant(
+        $"CPU {Cpu}{(Pinned ? "" : " (not pinned)")}, {Seconds:0} s of a thread doing nothing but read the clock: {StalledFraction:P1} of the time taken from it; gaps over 5 µs {Over5PerSecond:N0}/s, over 20 µs {Over20PerSecond:N0}/s, over 100 µs {Over100PerSecond:N0}/s; longest {MaxMicroseconds:N0} µs");
 }

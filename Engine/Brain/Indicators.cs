@@ -128,18 +128,6 @@ public struct RollingStats
 
     public readonly int Count => _count;
 
-    /// <summary>The window's sum, read value by value (keeps it in the caches; see <c>TradingBrain.KeepWarm</c>).</summary>
-    public readonly double Touch()
-    {
-        var sum = _mean;
-        foreach (var value in _window)
-        {
-            sum += value;
-        }
-
-        return sum;
-    }
-
     public readonly bool IsReady => _count == _window.Length;
 
     public readonly double Mean => _mean;
@@ -208,9 +196,6 @@ public struct Bollinger
     }
 
     public double Width { get; }
-
-    /// <summary>Reads the whole window (see <see cref="RollingStats.Touch"/>).</summary>
-    public readonly double Touch() => _stats.Touch();
 
     public readonly bool IsReady => _stats.IsReady;
 
@@ -418,9 +403,6 @@ public struct VolumeZScore
     public VolumeZScore(int period) => _history = new RollingStats(period);
 
     public readonly int Period => _history.Period;
-
-    /// <summary>Reads the whole history (see <see cref="RollingStats.Touch"/>).</summary>
-    public readonly double Touch() => _value + _history.Touch();
 
     public readonly bool IsReady => _ready;
 

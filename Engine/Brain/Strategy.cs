@@ -23,10 +23,6 @@ public sealed class IndicatorSet
         _volume = new VolumeZScore(options.VolumePeriod);
     }
 
-    /// <summary>Reads every indicator's state, windows included, and returns a sum of it: keeps them in the caches.</summary>
-    public double Touch() =>
-        Close + _macd.Histogram + _rsi.Value + _atr.Value + _bollinger.Touch() + _vwap.Value + _volume.Touch();
-
     /// <summary>Every indicator has enough history to be read.</summary>
     public bool IsReady => _macd.IsReady && _rsi.IsReady && _atr.IsReady && _bollinger.IsReady && _volume.IsReady;
 

@@ -33,8 +33,6 @@ public sealed class TradingBrain
     private Notional _equity;
     private bool _paused;
     private bool _flattening;
-    private readonly IndicatorSet _warmIndicators;
-    private long _warmUps;
 
     /// <summary>Creates the brain with the venue's rules per symbol.</summary>
     /// <param name="options">Validated settings.</param>
@@ -66,36 +64,6 @@ public sealed class TradingBrain
         _equity = Notional.FromMantissa(RiskSizer.ToMantissa(options.InitialEquity));
         Counters = new BrainCounters(options.MaxSymbols);
         Counters.PublishEquity(_equity);
-        _warmIndicators = new IndicatorSet(options);
-    }
-
-    /// <summary>Calls of <see cref="KeepWarm"/> so far (readable from any thread).</summary>
-    public long WarmUps => Volatile.Read(ref _warmUps);
-
-    /// <summary>What the last <see cref="KeepWarm"/> read (kept so the reads cannot be optimised away).</summary>
-    public double WarmChecksum { get; private set; }
-
-    /// <summary>
-    /// Brain thread, while it waits: runs a candle through a private set of indicators and reads the strategy off it,
-    /// and reads every symbol's state and indicators, so that the next minute's close finds its code and data in the
-    /// caches. Between two closes the ring streams megabytes of market data through the core's caches; the close of
-    /// twenty symbols at once then took ~100 µs instead of a few. Changes nothing any symbol, position or decision
-    /// depends on.
-    /// </summary>
-    public void KeepWarm()
-    {
-        var warmUps = _warmUps + 1;
-        var price = Price.FromMantissa(100_000_000 + ((warmUps & 63) * 10_000));
-        _warmIndicators.Update(new Candle(warmUps * 60_000, price, price, price, price, Quantity.FromMantissa(1_000 + (warmUps & 7)), 1));
-        var checksum = _warmIndicators.IsReady ? Strategy.Read(_warmIndicators, _options).Confidence : 0;
-        for (var i = 1; i < _states.Length; i++)
-        {
-            var state = _states[i];
-            checksum += state.Indicators.Touch() + state.Reading.Confidence + state.Position + state.LastPrice.Mantissa;
-        }
-
-        WarmChecksum = checksum;
-        Volatile.Write(ref _warmUps, warmUps);
     }
 
     /// <summary>Counters and gauges for health and metrics, readable from any thread.</summary>

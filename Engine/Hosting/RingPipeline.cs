@@ -58,15 +58,19 @@ public sealed class RingPipeline
         StageWaitStrategies = [.. StageNames.Select(name => options.StageWaitStrategies.TryGetValue(name, out var kind) ? kind : options.WaitStrategy)];
         Fused = options.FuseBrainAndExecution;
 
-        // Spinning stages keep their rare, urgent paths warm (busy-spin and yielding waits only): the brain its
-        // minute close, execution its signing; fused, the one thread does both.
-        if (options.KeepWarmInterval > TimeSpan.Zero)
+        // The thread that signs orders keeps that path warm while it spins (busy-spin and yielding waits only): the
+        // execution stage's thread, or the brain's when the two are fused.
+        if (options.KeepWarmInterval > TimeSpan.Zero && Gateway is not null)
         {
-            var tradingBrain = Brain;
-            var gateway = Gateway;
-            BrainIdle = new IdleWork(
-                Fused && gateway is not null ? () => { tradingBrain.KeepWarm(); gateway.KeepWarm(); } : tradingBrain.KeepWarm, options.KeepWarmInterval);
-            ExecutionIdle = !Fused && gateway is not null ? new IdleWork(gateway.KeepWarm, options.KeepWarmInterval) : null;
+            var keepWarm = new IdleWork(Gateway.KeepWarm, options.KeepWarmInterval);
+            if (Fused)
+            {
+                BrainIdle = keepWarm;
+            }
+            else
+            {
+                ExecutionIdle = keepWarm;
+            }
         }
 
         SequenceBarrier Barrier(int stage, params Sequence[] upstream)
@@ -139,7 +143,7 @@ public sealed class RingPipeline
         Ring.AddGatingSequences(tail.Sequence);
     }
 
-    /// <summary>The brain thread's idle work (<see cref="RingOptions.KeepWarmInterval"/>): its minute close kept warm, and execution's signing when the two are fused; null when off.</summary>
+    /// <summary>The brain thread's idle work: execution's signing kept warm when the two are fused (<see cref="RingOptions.KeepWarmInterval"/>); null otherwise.</summary>
     public IdleWork? BrainIdle { get; }
 
     /// <summary>Execution's idle work (signing kept warm) when it has a thread of its own; null without orders, fused, or when off.</summary>
