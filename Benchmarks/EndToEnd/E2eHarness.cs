@@ -149,7 +149,7 @@ public static class E2eHarness
             }
 
             var perEvent = phase.Events > 0 ? (double)phase.ProcessAllocatedBytes / phase.Events : 0;
-            text.AppendLine(CultureInfo.InvariantCulture, $"- allocated by the whole process: {phase.ProcessAllocatedBytes:N0} B = {perEvent:N0} B per event (GC.GetTotalAllocatedBytes(precise); includes the in-process simulator, the WebSocket receive, HTTP and the harness)");
+            text.AppendLine(CultureInfo.InvariantCulture, $"- allocated by the whole process: {phase.ProcessAllocatedBytes:N0} B = {perEvent:N0} B per event (GC.GetTotalAllocatedBytes(precise); includes the WebSocket receive, HTTP, the harness{(settings.Venue == VenuePlacement.Embedded ? " and the in-process simulator" : "")})");
             text.AppendLine();
         }
 

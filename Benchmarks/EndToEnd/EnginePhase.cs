@@ -89,9 +89,11 @@ public static class EnginePhase
             var pipeline = app.Services.GetRequiredService<RingPipeline>();
             var execution = app.Services.GetRequiredService<ExecutionService>();
             var ring = app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Ring;
-            var waits = string.Join(", ", RingPipeline.StageNames.Select((name, i) => $"{name} {pipeline.StageWaitStrategies[i]}"));
+            var waits = string.Join(", ", RingPipeline.StageNames.Select((name, i) =>
+                pipeline.Fused && name == "execution" ? "execution on the brain's thread" : $"{name} {pipeline.StageWaitStrategies[i]}"));
             result.Notes.Add($"wait strategies: {waits} (spin-then-block: spin {ring.Spin.TotalMicroseconds:0.#} µs, yield {ring.Yield.TotalMilliseconds:0.###} ms); ring {ring.Size} slots");
-            result.Notes.Add("placement: " + string.Join(", ", pipeline.Placements.Select(p => p is null ? "?" : $"{p.Stage} on CPU {p.Cpu} ({p.Pin.Outcome})")));
+            result.Notes.Add("placement at start: " + string.Join(", ", pipeline.Placements.Select(p => p is null ? "?" : $"{p.Stage} on CPU {p.Cpu} ({p.Pin.Outcome}, thread {p.ThreadName})"))
+                + (ring.IsolateStageCpus ? $"; CPU {string.Join(",", pipeline.StageCpuSet)} reserved: every other thread moved off it" : ""));
 
             await Task.Delay(settings.WarmUp, cancellationToken).ConfigureAwait(false);
             var stats = pipeline.Statistics;
