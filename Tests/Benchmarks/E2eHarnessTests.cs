@@ -5,9 +5,11 @@ namespace Tests.Benchmarks;
 
 /// <summary>
 /// The end-to-end latency harness (<c>Benchmarks -- e2e</c>) run briefly as a real child process, so that its code
-/// path cannot rot: the engine in sim mode and the baseline both produce orders with every hop stamped, and the table
-/// and the plot are written. No timing is asserted.
+/// path cannot rot: the engine in both placements (the low-latency one busy-spins a reserved CPU, hence the collection
+/// that runs alone) against a simulator process, and the baseline, all produce orders with every hop stamped, and the
+/// table and the plot are written. No timing is asserted.
 /// </summary>
+[Collection(Tests.Ring.RingThreadsCollection.Name)]
 public sealed class E2eHarnessTests
 {
     private static readonly string s_harness = Path.Combine(
@@ -30,7 +32,12 @@ public sealed class E2eHarnessTests
             Assert.StartsWith("# End-to-end tick-to-order latency", table, StringComparison.Ordinal);
             Assert.Contains("Command: `dotnet run -c Release --project Benchmarks -- e2e --warmup 3 --seconds 6 --out ", table, StringComparison.Ordinal);
             var sections = table.Split("\n## ");
-            foreach (var pipeline in (string[])["engine (ring, production)", "baseline (Channel<T>, HashData, strings)"])
+            Assert.Contains("Machine hiccups before the run: CPU ", table, StringComparison.Ordinal);
+            Assert.Contains("cross-core ring round trip", table, StringComparison.Ordinal);
+            string[] pipelines = Environment.ProcessorCount > 1
+                ? ["engine, default placement", "engine, low-latency placement", "baseline (Channel<T>, HashData, strings)"]
+                : ["engine, default placement", "baseline (Channel<T>, HashData, strings)"];
+            foreach (var pipeline in pipelines)
             {
                 var section = sections.Single(s => s.StartsWith(pipeline, StringComparison.Ordinal));
                 var rows = section.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| hop", StringComparison.Ordinal) && !l.StartsWith("| ---", StringComparison.Ordinal)).ToList();
@@ -43,6 +50,13 @@ public sealed class E2eHarnessTests
             }
 
             Assert.Contains("allocated on the execution stage's thread", table, StringComparison.Ordinal);
+            Assert.Contains("venue: the simulator in a separate process", table, StringComparison.Ordinal);
+            if (Environment.ProcessorCount > 1)
+            {
+                Assert.Contains($"execution on the brain's thread", table, StringComparison.Ordinal);
+                Assert.Contains($"CPU {Environment.ProcessorCount - 1} reserved: every other thread moved off it", table, StringComparison.Ordinal);
+            }
+
             var png = await File.ReadAllBytesAsync(Path.Combine(output, "e2e-latency.png"));
             Assert.True(png.Length > 1000);
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
