@@ -58,6 +58,39 @@ public sealed class PaperVenueTests
     }
 
     [Fact]
+    public async Task Keeping_the_signing_path_warm_sends_nothing_takes_no_id_and_allocates_nothing()
+    {
+        await using var h = ExecutionHarness.StartPaper();
+        h.Service.Start();
+        h.Quote("BTCUSDT", 60000m, 60000.5m);
+        var gateway = h.Service.Gateway;
+
+        // Warm the measured method itself (first calls are compiled on this thread).
+        for (var i = 0; i < 100; i++)
+        {
+            gateway.KeepWarm();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            gateway.KeepWarm();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(10_100, gateway.WarmUps);
+        Assert.Equal(0, gateway.Built);
+        await Task.Delay(200);
+        Assert.Empty(h.Updates());
+        Assert.Equal(0, h.Service.Counters.Sent);
+
+        // The first real order still gets the run's first id, and is the only one the venue sees.
+        h.Submit("BTCUSDT", Side.Buy, 0.001m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Count > 0, s_wait, "the paper buy");
+        Assert.All(h.Updates(), u => Assert.Equal(h.IdOf(1), u.ClientOrderId));
+    }
+
+    [Fact]
     public async Task The_stage_allocates_nothing_per_order()
     {
         await using var h = ExecutionHarness.StartPaper(o => o.QueueCapacity = 1 << 16);
