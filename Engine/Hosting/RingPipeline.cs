@@ -60,27 +60,11 @@ public sealed class RingPipeline
 
         // The thread that signs orders keeps that path warm while it spins (busy-spin and yielding waits only): the
         // execution stage's thread, or the brain's when the two are fused.
-        if (options.KeepWarmInterval > TimeSpan.Zero && Gateway is not null)
-        {
-            var keepWarm = new IdleWork(Gateway.KeepWarm, options.KeepWarmInterval);
-            if (Fused)
-            {
-                BrainIdle = keepWarm;
-            }
-            else
-            {
-                ExecutionIdle = keepWarm;
-            }
-        }
-
+        var keepWarm = options.KeepWarmInterval > TimeSpan.Zero && Gateway is not null ? new IdleWork(Gateway.KeepWarm, options.KeepWarmInterval) : null;
+        var signingStage = Fused ? 0 : 1;
         SequenceBarrier Barrier(int stage, params Sequence[] upstream)
         {
-            var idle = stage switch
-            {
-                0 => BrainIdle,
-                1 => ExecutionIdle,
-                _ => null,
-            };
+            var idle = stage == signingStage ? keepWarm : null;
             return options.StageWaitStrategies.ContainsKey(StageNames[stage]) || idle is not null
                 ? Ring.NewBarrier(WaitStrategyFactory.Create(StageWaitStrategies[stage], options.Spin, options.Yield, idle), upstream)
                 : Ring.NewBarrier(upstream);
@@ -142,12 +126,6 @@ public sealed class RingPipeline
         CommandOwners = owners;
         Ring.AddGatingSequences(tail.Sequence);
     }
-
-    /// <summary>The brain thread's idle work: execution's signing kept warm when the two are fused (<see cref="RingOptions.KeepWarmInterval"/>); null otherwise.</summary>
-    public IdleWork? BrainIdle { get; }
-
-    /// <summary>Execution's idle work (signing kept warm) when it has a thread of its own; null without orders, fused, or when off.</summary>
-    public IdleWork? ExecutionIdle { get; }
 
     /// <summary>How the brain hands an order's slot to execution mid-batch (its count is a statistic).</summary>
     public EarlyRelease BrainRelease { get; }

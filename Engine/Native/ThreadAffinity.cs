@@ -76,12 +76,7 @@ public static partial class ThreadAffinity
         }
 
         Span<ulong> mask = stackalloc ulong[CpuSetWords];
-        mask.Clear();
-        for (var cpu = 0; cpu < Math.Min(Environment.ProcessorCount, CpuSetWords * 64); cpu++)
-        {
-            mask[cpu / 64] |= 1UL << (cpu % 64);
-        }
-
+        AllCpus(mask);
         _ = SchedSetAffinity(0, (nuint)(CpuSetWords * sizeof(ulong)), ref MemoryMarshal.GetReference(mask));
     }
 
@@ -130,11 +125,7 @@ public static partial class ThreadAffinity
         }
 
         Span<ulong> fallback = stackalloc ulong[CpuSetWords];
-        fallback.Clear();
-        for (var cpu = 0; cpu < Math.Min(Environment.ProcessorCount, CpuSetWords * 64); cpu++)
-        {
-            fallback[cpu / 64] |= 1UL << (cpu % 64);
-        }
+        AllCpus(fallback);
 
         Span<ulong> mask = stackalloc ulong[CpuSetWords];
         var moved = 0;
@@ -180,6 +171,16 @@ public static partial class ThreadAffinity
         }
 
         return moved;
+    }
+
+    /// <summary>Sets <paramref name="mask"/> to every CPU of the machine.</summary>
+    private static void AllCpus(Span<ulong> mask)
+    {
+        mask.Clear();
+        for (var cpu = 0; cpu < Math.Min(Environment.ProcessorCount, CpuSetWords * 64); cpu++)
+        {
+            mask[cpu / 64] |= 1UL << (cpu % 64);
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "gettid")]

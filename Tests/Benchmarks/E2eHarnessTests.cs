@@ -79,10 +79,7 @@ public sealed class E2eHarnessTests
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        foreach (var name in (string[])["BINANCE_API_KEY", "BINANCE_API_SECRET", "ENVIRONMENT", "LOG_LEVEL", "RECONCILIATION_INTERVAL"])
-        {
-            start.Environment.Remove(name);
-        }
+        Tests.Hosting.EngineProcess.ClearOperatorVariables(start);
 
         var log = new StringBuilder();
         using var process = new Process { StartInfo = start };

@@ -37,6 +37,19 @@ public sealed partial class EngineProcess : IDisposable
             .. extra,
         ]);
 
+    /// <summary>
+    /// Removes the operators' variables (credentials, environment, log level, reconciliation interval) of the machine
+    /// running the tests from a child process's environment, so that they cannot leak into the engine under test.
+    /// </summary>
+    public static void ClearOperatorVariables(ProcessStartInfo start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        foreach (var name in (string[])["BINANCE_API_KEY", "BINANCE_API_SECRET", "ENVIRONMENT", "LOG_LEVEL", "RECONCILIATION_INTERVAL"])
+        {
+            start.Environment.Remove(name);
+        }
+    }
+
     /// <summary>Starts the engine with command-line <paramref name="arguments"/> and extra environment variables.</summary>
     public EngineProcess(string[] arguments, (string Name, string Value)[] environment)
     {
@@ -48,11 +61,7 @@ public sealed partial class EngineProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        // The operators' variables of the machine running the tests must not leak into the engine under test.
-        foreach (var name in (string[])["BINANCE_API_KEY", "BINANCE_API_SECRET", "ENVIRONMENT", "LOG_LEVEL", "RECONCILIATION_INTERVAL"])
-        {
-            start.Environment.Remove(name);
-        }
+        ClearOperatorVariables(start);
 
         foreach (var (name, value) in environment)
         {
