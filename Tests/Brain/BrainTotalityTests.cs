@@ -108,7 +108,7 @@ public sealed class BrainTotalityTests
             else if (roll < 0.92)
             {
                 e.Begin(MarketEventKind.Account, SymbolId.None, EventTime(), 0);
-                e.Account.Equity = Notional.FromMantissa(Chance(0.5) ? Extreme() : _random.NextInt64(0, 1_000_000 * FixedPoint.One));
+                e.Account.Equity = Notional.FromMantissa(Chance(0.3) ? Extreme() : _random.NextInt64(1_000 * FixedPoint.One, 1_000_000 * FixedPoint.One));
             }
             else if (roll < 0.95)
             {
@@ -128,7 +128,7 @@ public sealed class BrainTotalityTests
             else
             {
                 e.Begin(MarketEventKind.Command, SymbolId.None, EventTime(), 0);
-                e.Command.Kind = (CommandKind)_random.Next(0, 8);
+                e.Command.Kind = Chance(0.6) ? CommandKind.Resume : (CommandKind)_random.Next(0, 8); // paused for good would test less
             }
 
             _previous = e;
