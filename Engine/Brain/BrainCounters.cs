@@ -47,6 +47,16 @@ public enum BrainCounter
     PositionsReplaced,
     /// <summary>Back-filled candles taken into the history without a decision (their prices are minutes old).</summary>
     BackfilledCandles,
+    /// <summary>
+    /// Values that cannot be true, refused instead of thrown: a trade or kline with a price not above zero, a high under
+    /// its low, a negative volume or a time out of range (ignored); a fill or position past the fixed-point range
+    /// (ignored), or one whose entry cost cannot be held (taken without a stop).
+    /// </summary>
+    ImpossibleValues,
+    /// <summary>Minutes of a silence longer than a day that were skipped rather than closed empty (the last day of it is closed).</summary>
+    SkippedMinutes,
+    /// <summary>Entry signals refused because sizing left the fixed-point range (a tick or a price no symbol has).</summary>
+    RefusedOutOfRange,
 }
 
 /// <summary>
@@ -114,6 +124,12 @@ public sealed class BrainCounters
     {
         ref var slot = ref _values[Index(counter)];
         Volatile.Write(ref slot, slot + 1);
+    }
+
+    internal void Add(BrainCounter counter, long amount)
+    {
+        ref var slot = ref _values[Index(counter)];
+        Volatile.Write(ref slot, slot + amount);
     }
 
     internal void Decrement(BrainCounter counter)

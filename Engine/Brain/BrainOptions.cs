@@ -86,6 +86,9 @@ public sealed class BrainOptions
     /// </summary>
     public TimeSpan PendingTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    // The largest amount a fixed-point mantissa holds (92,233,720,368.54775807), kept whole.
+    private const decimal MaxAmount = 92_233_720_368m;
+
     /// <summary>Every setting that cannot work, as "Engine:Brain:Name ..." messages; empty when all are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -112,11 +115,11 @@ public sealed class BrainOptions
         Require(EntryConfidence is > 0 and <= 1, $"EntryConfidence must be in (0, 1] (got {EntryConfidence}).");
         Require(ExitAgreement is > 0 and <= 1, $"ExitAgreement must be in (0, 1] (got {ExitAgreement}).");
         Require(MinAtrFraction >= 0 && MaxAtrFraction > MinAtrFraction, $"MinAtrFraction must be non-negative and below MaxAtrFraction (got {MinAtrFraction}, {MaxAtrFraction}).");
-        Require(InitialEquity > 0, $"InitialEquity must be positive (got {InitialEquity}).");
+        Require(InitialEquity is > 0 and <= MaxAmount, $"InitialEquity must be positive and at most {MaxAmount} (the fixed-point range) (got {InitialEquity}).");
         Require(RiskPerTrade is > 0 and <= 1, $"RiskPerTrade must be in (0, 1] (got {RiskPerTrade}).");
         Require(StopAtrMultiple > 0, $"StopAtrMultiple must be positive (got {StopAtrMultiple}).");
         Require(Leverage is >= 1 and <= 125, $"Leverage must be 1..125 (got {Leverage}).");
-        Require(MaxNotionalPerPosition > 0, $"MaxNotionalPerPosition must be positive (got {MaxNotionalPerPosition}).");
+        Require(MaxNotionalPerPosition is > 0 and <= MaxAmount, $"MaxNotionalPerPosition must be positive and at most {MaxAmount} (the fixed-point range) (got {MaxNotionalPerPosition}).");
         Require(MaxPositions >= 1, $"MaxPositions must be at least 1 (got {MaxPositions}).");
         Require(RotationMargin >= 0, $"RotationMargin must not be negative (got {RotationMargin}).");
         Require(MinHold >= TimeSpan.Zero, $"MinHold must not be negative (got {MinHold}).");

@@ -22,11 +22,15 @@ public readonly record struct Candle(long OpenTimeMs, Price Open, Price High, Pr
 /// <summary>
 /// Builds one symbol's 1-minute candles from its trades, the way the exchange does: open is the minute's first
 /// trade, close its last, high/low the extremes, volume the sum; a minute without trades carries the previous
-/// close with zero volume. Closed candles come out in order and without gaps through <see cref="TryCloseBefore"/>.
+/// close with zero volume. Closed candles come out in order and without gaps through <see cref="TryCloseBefore"/>,
+/// whatever closed the last minute (a trade or the exchange's kline) and however long the symbol was quiet.
 /// </summary>
 /// <remarks>
 /// The caller drives closing (a trade or a kline of a later minute closes every minute before it), so nothing
 /// here needs a callback or a buffer. Before the first trade or kline there is no candle and nothing to carry.
+/// A gap longer than <see cref="MaxEmptyMinutes"/> closes only its last <see cref="MaxEmptyMinutes"/> minutes
+/// empty and skips the ones before (<see cref="SkippedMinutes"/>): a day of flat candles already says all that a
+/// longer silence could, and the work one event can cause stays bounded whatever its time says.
 /// </remarks>
 public struct MinuteCandleBuilder
 {
@@ -40,6 +44,10 @@ public struct MinuteCandleBuilder
     private bool _hasCurrent;
     private bool _hasClosed;
     private Candle _lastClosed;
+    private long _skippedMinutes;
+
+    /// <summary>Most empty minutes one gap closes (a day); the older minutes of a longer gap are skipped.</summary>
+    public const long MaxEmptyMinutes = 1440;
 
     /// <summary>Whether a minute is open (has at least its first trade, or is a carried empty minute).</summary>
     public readonly bool HasCurrent => _hasCurrent;
@@ -53,6 +61,9 @@ public struct MinuteCandleBuilder
     /// <summary>The most recently closed minute (valid when <see cref="HasClosed"/>).</summary>
     public readonly Candle LastClosed => _lastClosed;
 
+    /// <summary>Minutes of gaps longer than <see cref="MaxEmptyMinutes"/> that were skipped instead of closed empty, since the start.</summary>
+    public readonly long SkippedMinutes => _skippedMinutes;
+
     /// <summary>Start of the minute containing <paramref name="timeMs"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long MinuteOf(long timeMs) => timeMs - (((timeMs % Candle.MinuteMs) + Candle.MinuteMs) % Candle.MinuteMs);
@@ -64,7 +75,19 @@ public struct MinuteCandleBuilder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryCloseBefore(long minuteOpenMs, out Candle closed)
     {
-        if (!_hasCurrent || _openTimeMs >= minuteOpenMs)
+        if (!_hasCurrent)
+        {
+            // The last minute was closed by its kline and nothing came since: the minutes between it and this one had
+            // no trades here, so they close empty at its close, as the exchange writes them.
+            if (!_hasClosed || minuteOpenMs - _lastClosed.OpenTimeMs <= Candle.MinuteMs)
+            {
+                closed = default;
+                return false;
+            }
+
+            StartEmptyAfter(_lastClosed.OpenTimeMs, _lastClosed.Close, minuteOpenMs);
+        }
+        else if (_openTimeMs >= minuteOpenMs)
         {
             closed = default;
             return false;
@@ -73,11 +96,10 @@ public struct MinuteCandleBuilder
         closed = new Candle(_openTimeMs, _open, _high, _low, _close, _volume, _tradeCount);
         _lastClosed = closed;
         _hasClosed = true;
-        var next = _openTimeMs + Candle.MinuteMs;
-        if (next < minuteOpenMs)
+        if (minuteOpenMs - _openTimeMs > Candle.MinuteMs)
         {
             // The gap gets an empty minute of its own, closed by the next call.
-            Start(next, _close, Quantity.Zero, 0);
+            StartEmptyAfter(_openTimeMs, _close, minuteOpenMs);
         }
         else
         {
@@ -121,7 +143,7 @@ public struct MinuteCandleBuilder
         }
 
         _close = price;
-        _volume += quantity;
+        _volume = Volumes.Add(_volume, quantity);
         _tradeCount++;
         return true;
     }
@@ -152,6 +174,20 @@ public struct MinuteCandleBuilder
         _hasClosed = true;
         _hasCurrent = false;
         return corrected ? KlineOutcome.ClosedCorrected : KlineOutcome.Closed;
+    }
+
+    /// <summary>Opens the empty minute after <paramref name="afterOpenMs"/>, or skips to the last <see cref="MaxEmptyMinutes"/> before <paramref name="targetOpenMs"/>.</summary>
+    private void StartEmptyAfter(long afterOpenMs, Price close, long targetOpenMs)
+    {
+        var next = afterOpenMs + Candle.MinuteMs;
+        var missing = (targetOpenMs - next) / Candle.MinuteMs;
+        if (missing > MaxEmptyMinutes)
+        {
+            _skippedMinutes += missing - MaxEmptyMinutes;
+            next = targetOpenMs - (MaxEmptyMinutes * Candle.MinuteMs);
+        }
+
+        Start(next, close, Quantity.Zero, 0);
     }
 
     private void Start(long openTimeMs, Price price, Quantity quantity, int trades)
@@ -229,7 +265,7 @@ public struct CandleRollup
                 minute.High > _current.High ? minute.High : _current.High,
                 minute.Low < _current.Low ? minute.Low : _current.Low,
                 minute.Close,
-                _current.Volume + minute.Volume,
+                Volumes.Add(_current.Volume, minute.Volume),
                 _current.TradeCount + minute.TradeCount);
         }
 
@@ -242,5 +278,24 @@ public struct CandleRollup
 
         rolled = default;
         return false;
+    }
+}
+
+/// <summary>Candle volumes add up without overflowing: a sum past the fixed-point range stays at its largest value.</summary>
+internal static class Volumes
+{
+    /// <summary>The sum, or <see cref="long.MaxValue"/> (or MinValue) when it would leave the range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Quantity Add(Quantity a, Quantity b)
+    {
+        var sum = unchecked(a.Mantissa + b.Mantissa);
+
+        // Overflow happened when both operands share a sign the sum does not.
+        if (((a.Mantissa ^ sum) & (b.Mantissa ^ sum)) < 0)
+        {
+            sum = a.Mantissa < 0 ? long.MinValue : long.MaxValue;
+        }
+
+        return Quantity.FromMantissa(sum);
     }
 }

@@ -18,12 +18,15 @@ public enum RefusalReason : byte
     Cooldown,
     /// <summary>No free position slot and no position weaker than the signal by the rotation margin.</summary>
     RotationDeclined,
+    /// <summary>The sizing arithmetic left the fixed-point range (a tick or a price no symbol has).</summary>
+    OutOfRange,
 }
 
 /// <summary>
 /// Sizes an entry: quantity = (equity × risk fraction) / stop distance, the stop distance an ATR multiple
 /// rounded up to the tick; capped by leverage and the per-position notional cap; rounded down to the step;
-/// refused below the symbol's minimum quantity or notional. All money arithmetic is exact fixed-point.
+/// refused below the symbol's minimum quantity or notional. All money arithmetic is exact fixed-point, and total: a
+/// result past the range is refused (<see cref="RefusalReason.OutOfRange"/>) or, for a bound, saturates; never thrown.
 /// </summary>
 public sealed class RiskSizer
 {
@@ -63,12 +66,20 @@ public sealed class RiskSizer
         }
 
         // Rounded up: a wider stop means a smaller position, never more risk than asked for.
-        stopDistance = Price.FromMantissa((long)Math.Ceiling(stop)).RoundToIncrement(rules.TickSize, RoundingMode.Ceiling);
-        var risk = Notional.FromMantissa(FixedPoint.MultiplyDivide(equity.Mantissa, _riskMantissa, FixedPoint.One, RoundingMode.TowardZero));
-        var byRisk = risk.DivideBy(stopDistance, RoundingMode.TowardZero);
-        var leverageCap = Notional.FromMantissa(FixedPoint.MultiplyDivide(equity.Mantissa, _leverage, 1, RoundingMode.TowardZero));
+        if (!FixedPointBounds.TryRoundUp((long)Math.Ceiling(stop), rules.TickSize.Mantissa, out var stopMantissa))
+        {
+            return RefusalReason.OutOfRange;
+        }
+
+        stopDistance = Price.FromMantissa(stopMantissa);
+
+        // A quotient past the range is a bound that does not bind (a tiny stop, a tiny price, a huge equity): it
+        // saturates, and the other bounds decide.
+        var risk = FixedPointBounds.MultiplyDivideSaturating(equity.Mantissa, _riskMantissa, FixedPoint.One);
+        var byRisk = Quantity.FromMantissa(FixedPointBounds.MultiplyDivideSaturating(risk, FixedPoint.One, stopDistance.Mantissa));
+        var leverageCap = Notional.FromMantissa(FixedPointBounds.MultiplyDivideSaturating(equity.Mantissa, _leverage, 1));
         var cap = leverageCap < _maxNotional ? leverageCap : _maxNotional;
-        var byCap = cap.DivideBy(price, RoundingMode.TowardZero);
+        var byCap = Quantity.FromMantissa(FixedPointBounds.MultiplyDivideSaturating(cap.Mantissa, FixedPoint.One, price.Mantissa));
         var raw = byRisk < byCap ? byRisk : byCap;
         var maxQuantity = rules.MarketStepSize.IsZero ? rules.MaxQuantity : rules.MarketMaxQuantity;
         if (maxQuantity.Mantissa > 0 && raw > maxQuantity)
@@ -83,7 +94,12 @@ public sealed class RiskSizer
             return RefusalReason.BelowMinQuantity;
         }
 
-        if (!rules.MinNotional.IsZero && price.Multiply(sized, RoundingMode.TowardZero) < rules.MinNotional)
+        if (!FixedPointBounds.TryMultiplyDivide(price.Mantissa, sized.Mantissa, FixedPoint.One, RoundingMode.TowardZero, out var notional))
+        {
+            return RefusalReason.OutOfRange;
+        }
+
+        if (!rules.MinNotional.IsZero && notional < rules.MinNotional.Mantissa)
         {
             return RefusalReason.BelowMinNotional;
         }

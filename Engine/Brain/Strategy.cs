@@ -96,13 +96,13 @@ public static class Strategy
         ArgumentNullException.ThrowIfNull(indicators);
         ArgumentNullException.ThrowIfNull(options);
         var close = indicators.Close;
-        double trend = Math.Sign(indicators.EmaFast - indicators.EmaSlow);
-        double macd = Math.Sign(indicators.MacdHistogram);
+        double trend = SignOf(indicators.EmaFast - indicators.EmaSlow);
+        double macd = SignOf(indicators.MacdHistogram);
         var momentum = Math.Clamp((indicators.Rsi - 50) / (options.RsiFull - 50), -1, 1);
-        double vwap = Math.Sign(close - indicators.Vwap);
+        double vwap = SignOf(close - indicators.Vwap);
         var sum = trend + macd + momentum + vwap;
         var agreement = sum / 4;
-        var direction = Math.Sign(sum);
+        var direction = SignOf(sum);
         var volume = Math.Clamp(indicators.VolumeZ / options.VolumeZFull, 0, 1);
         var confidence = direction == 0 ? 0 : (AgreementWeight * Math.Abs(agreement)) + (VolumeWeight * volume);
         var atrFraction = close > 0 ? indicators.Atr / close : 0;
@@ -110,4 +110,7 @@ public static class Strategy
         var overextended = direction > 0 ? close > indicators.BollingerUpper : close < indicators.BollingerLower;
         return new Reading(agreement, confidence, direction, volume, direction != 0 && regime && !overextended);
     }
+
+    // Math.Sign throws on NaN; a vote that cannot be read is no vote.
+    private static int SignOf(double value) => value > 0 ? 1 : value < 0 ? -1 : 0;
 }

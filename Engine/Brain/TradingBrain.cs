@@ -13,9 +13,15 @@ namespace Engine.Brain;
 /// of the signal interval, then the symbol's decision (exit, entry, rotation) is written. Order updates move
 /// positions, pending entries and cooldowns; account events move equity; commands pause, resume and flatten.
 /// Exits that do not fit the slot's two intents wait in a queue and go out on the following events.
+/// Every handler is total on data: a value that cannot be true (a price not above zero, a time out of range, a sum
+/// past the fixed-point range) is refused and counted (<see cref="BrainCounter.ImpossibleValues"/>, or a sizing
+/// refusal), never thrown, so no market data or venue answer can halt the brain stage.
 /// </remarks>
 public sealed class TradingBrain
 {
+    /// <summary>Latest event time the brain takes, ms since the epoch (the end of year 9999); later or negative times are not true.</summary>
+    public const long MaxEventTimeMs = 253_402_300_799_999;
+
     private readonly BrainOptions _options;
     private readonly RiskSizer _sizer;
     private readonly SymbolState[] _states;
@@ -88,7 +94,7 @@ public sealed class TradingBrain
     {
         data.IntentCount = 0;
         data.Notes = BrainNotes.None;
-        if (data.ExchangeTimeMs > _nowMs)
+        if (data.ExchangeTimeMs > _nowMs && data.ExchangeTimeMs <= MaxEventTimeMs)
         {
             _nowMs = data.ExchangeTimeMs;
         }
@@ -143,6 +149,8 @@ public sealed class TradingBrain
         return state;
     }
 
+    private static bool IsTrueTime(long timeMs) => (ulong)timeMs <= MaxEventTimeMs;
+
     private void OnTrade(ref MarketEvent data)
     {
         var state = Known(ref data);
@@ -151,14 +159,15 @@ public sealed class TradingBrain
             return;
         }
 
-        Counters.Increment(BrainCounter.TradesProcessed);
-        var minute = MinuteCandleBuilder.MinuteOf(data.ExchangeTimeMs);
-        var evaluated = false;
-        while (state.Minutes.TryCloseBefore(minute, out var closed))
+        if (!IsTrueTime(data.ExchangeTimeMs) || data.Trade.Price.Mantissa <= 0 || data.Trade.Quantity.Mantissa <= 0)
         {
-            evaluated |= OnMinuteClosed(state, closed);
+            Counters.Increment(BrainCounter.ImpossibleValues);
+            return;
         }
 
+        Counters.Increment(BrainCounter.TradesProcessed);
+        var minute = MinuteCandleBuilder.MinuteOf(data.ExchangeTimeMs);
+        var evaluated = CloseMinutesBefore(state, minute);
         if (!state.Minutes.AddTrade(minute, data.Trade.Price, data.Trade.Quantity))
         {
             Counters.Increment(BrainCounter.LateTrades);
@@ -183,17 +192,20 @@ public sealed class TradingBrain
         }
 
         ref readonly var k = ref data.Candle;
+        if (!IsTrueTime(k.OpenTimeMs) || k.Low.Mantissa <= 0 || k.High < k.Low || k.Open < k.Low || k.Open > k.High
+            || k.Close < k.Low || k.Close > k.High || k.Volume.IsNegative)
+        {
+            Counters.Increment(BrainCounter.ImpossibleValues);
+            return;
+        }
+
         if (!k.IsClosed || k.IntervalMinutes != 1 || MinuteCandleBuilder.MinuteOf(k.OpenTimeMs) != k.OpenTimeMs)
         {
             Counters.Increment(BrainCounter.KlinesIgnored);
             return;
         }
 
-        var evaluated = false;
-        while (state.Minutes.TryCloseBefore(k.OpenTimeMs, out var closed))
-        {
-            evaluated |= OnMinuteClosed(state, closed);
-        }
+        var evaluated = CloseMinutesBefore(state, k.OpenTimeMs);
 
         var kline = new Candle(k.OpenTimeMs, k.Open, k.High, k.Low, k.Close, k.Volume, k.TradeCount);
         switch (state.Minutes.ApplyExchangeKline(kline, out var taken))
@@ -246,6 +258,25 @@ public sealed class TradingBrain
             data.Notes |= BrainNotes.Evaluated;
             Decide(ref data, state);
         }
+    }
+
+    /// <summary>Closes every minute of the symbol before <paramref name="minuteOpenMs"/> (empty ones included); true if one was evaluated.</summary>
+    private bool CloseMinutesBefore(SymbolState state, long minuteOpenMs)
+    {
+        var skippedBefore = state.Minutes.SkippedMinutes;
+        var evaluated = false;
+        while (state.Minutes.TryCloseBefore(minuteOpenMs, out var closed))
+        {
+            evaluated |= OnMinuteClosed(state, closed);
+        }
+
+        var skipped = state.Minutes.SkippedMinutes - skippedBefore;
+        if (skipped != 0)
+        {
+            Counters.Add(BrainCounter.SkippedMinutes, skipped);
+        }
+
+        return evaluated;
     }
 
     private bool OnMinuteClosed(SymbolState state, in Candle minute)
@@ -326,6 +357,7 @@ public sealed class TradingBrain
             {
                 RefusalReason.BelowMinNotional => BrainCounter.RefusedBelowMinNotional,
                 RefusalReason.BelowMinQuantity => BrainCounter.RefusedBelowMinQuantity,
+                RefusalReason.OutOfRange => BrainCounter.RefusedOutOfRange,
                 _ => BrainCounter.RefusedNoRules,
             });
             return;
@@ -542,7 +574,21 @@ public sealed class TradingBrain
         ref readonly var position = ref data.Position;
         var before = state.Position;
         var after = position.Amount.Mantissa;
-        var cost = after == 0 ? Notional.Zero : position.EntryPrice.Multiply(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven);
+        if (after == long.MinValue)
+        {
+            // Its size has no positive counterpart in the fixed-point range: no position can be that.
+            Counters.Increment(BrainCounter.ImpossibleValues);
+            return;
+        }
+
+        var cost = Notional.Zero;
+        var costKnown = after == 0 || (position.EntryPrice.Mantissa > 0 && FixedPointBounds.TryMultiply(position.EntryPrice, Math.Abs(after), out cost));
+        if (!costKnown)
+        {
+            // The amount is what exits need; without a true entry price the position simply has no stop.
+            Counters.Increment(BrainCounter.ImpossibleValues);
+        }
+
         if (before == after && state.EntryCost == cost)
         {
             return;
@@ -558,6 +604,11 @@ public sealed class TradingBrain
             state.StopDistance = Price.Zero;
         }
 
+        if (!costKnown)
+        {
+            state.StopDistance = Price.Zero;
+        }
+
         PlaceStop(state);
         if (_flattening && after != 0 && !state.ExitInFlight)
         {
@@ -570,10 +621,22 @@ public sealed class TradingBrain
     private void ApplyFill(SymbolState state, int sign, Quantity quantity, Price price)
     {
         var before = state.Position;
-        var after = checked(before + (sign * quantity.Mantissa));
+        var sum = (Int128)before + (sign * (Int128)quantity.Mantissa);
+        if (sum > long.MaxValue || sum < -long.MaxValue)
+        {
+            // No venue fills past the fixed-point range: the fill is not true, and the position stays what it was.
+            Counters.Increment(BrainCounter.ImpossibleValues);
+            return;
+        }
+
+        var after = (long)sum;
+        var costKnown = true;
         if (before == 0 || Math.Sign(before) == sign)
         {
-            state.EntryCost += price.Multiply(quantity, RoundingMode.HalfEven);
+            var added = Notional.Zero;
+            costKnown = price.Mantissa > 0 && FixedPointBounds.TryMultiply(price, quantity.Mantissa, out added)
+                && FixedPointBounds.TryAdd(state.EntryCost, added, out added);
+            state.EntryCost = costKnown ? added : Notional.Zero;
             if (before == 0)
             {
                 state.OpenedAtMs = _nowMs;
@@ -586,12 +649,15 @@ public sealed class TradingBrain
         }
         else if (Math.Sign(after) == Math.Sign(before))
         {
+            // |after| < |before|: the share of the cost that stays is smaller than the cost, so it fits.
             state.EntryCost = Notional.FromMantissa(FixedPoint.MultiplyDivide(state.EntryCost.Mantissa, Math.Abs(after), Math.Abs(before), RoundingMode.HalfEven));
         }
         else
         {
             // Flipped through zero: what remains opened at this fill.
-            state.EntryCost = price.Multiply(Quantity.FromMantissa(Math.Abs(after)), RoundingMode.HalfEven);
+            var remaining = Notional.Zero;
+            costKnown = price.Mantissa > 0 && FixedPointBounds.TryMultiply(price, Math.Abs(after), out remaining);
+            state.EntryCost = costKnown ? remaining : Notional.Zero;
             state.OpenedAtMs = _nowMs;
         }
 
@@ -601,6 +667,13 @@ public sealed class TradingBrain
             state.StopPrice = Price.Zero;
             state.ExitInFlight = false;
             return;
+        }
+
+        if (!costKnown)
+        {
+            // The position is real (exits need its size); its entry price is not, so it has no stop.
+            Counters.Increment(BrainCounter.ImpossibleValues);
+            state.StopDistance = Price.Zero;
         }
 
         PlaceStop(state);
@@ -615,12 +688,16 @@ public sealed class TradingBrain
             return;
         }
 
-        var entry = state.EntryCost.DivideBy(Quantity.FromMantissa(Math.Abs(state.Position)), RoundingMode.HalfEven);
-        state.StopPrice = state.Position > 0 ? entry - state.StopDistance : entry + state.StopDistance;
-        if (state.StopPrice.Mantissa <= 0)
+        if (!FixedPointBounds.TryDivide(state.EntryCost, Math.Abs(state.Position), out var entry))
         {
-            state.StopPrice = Price.FromMantissa(1);
+            return;
         }
+
+        // Saturates rather than overflows: a stop beyond the range is one no price reaches.
+        var stop = state.Position > 0
+            ? (Int128)entry.Mantissa - state.StopDistance.Mantissa
+            : (Int128)entry.Mantissa + state.StopDistance.Mantissa;
+        state.StopPrice = Price.FromMantissa((long)Int128.Clamp(stop, 1, long.MaxValue));
     }
 
     private void StartCooldown(ref MarketEvent data, SymbolState state)

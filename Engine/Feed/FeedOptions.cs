@@ -120,8 +120,16 @@ public sealed class FeedOptions
     /// <summary>How long after a minute's end its closed kline may take before the minute counts as missing.</summary>
     public TimeSpan CandleGrace { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Initial receive buffer per connection; grows (doubling) only for a larger message.</summary>
+    /// <summary>Initial receive buffer per connection; grows (doubling) only for a larger message, and shrinks back after it.</summary>
     public int ReceiveBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Largest market message taken, in bytes. A longer one drops the connection (close 1009, counted as the
+    /// reconnect reason <c>message_too_big</c>) and the feed reconnects as usual; the receive buffer never grows past
+    /// it. The engine's streams send frames of well under 1 KiB and the venue's largest (the all-market arrays of a few
+    /// hundred symbols) are about 200 KiB: 512 KiB leaves room for both.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = 512 * 1024;
 }
 
 /// <summary>Checks <see cref="FeedOptions"/>; every problem is listed, each naming its setting.</summary>
@@ -169,6 +177,8 @@ public sealed class FeedOptionsValidator : IValidateOptions<FeedOptions>
         Check(options.HealthWindow >= TimeSpan.FromMinutes(1), nameof(FeedOptions.HealthWindow), "must be at least one minute");
         Check(options.CandleGrace >= TimeSpan.Zero && options.CandleGrace < TimeSpan.FromMinutes(1), nameof(FeedOptions.CandleGrace), "must be 0..60 s");
         Check(options.ReceiveBufferSize is >= 1024 and <= 16 * 1024 * 1024, nameof(FeedOptions.ReceiveBufferSize), "must be 1 KiB..16 MiB");
+        Check(options.MaxMessageBytes is >= 4 * 1024 and <= 64 * 1024 * 1024 && options.MaxMessageBytes >= options.ReceiveBufferSize,
+            nameof(FeedOptions.MaxMessageBytes), "must be 4 KiB..64 MiB and at least ReceiveBufferSize");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

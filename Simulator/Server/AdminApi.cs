@@ -6,7 +6,8 @@ namespace Simulator;
 /// <summary>
 /// Fault switches over HTTP under /_sim/ on the venue's own port (POST, query parameters):
 /// drop-websockets · stall?seconds=N[&amp;stream=btcusdt@kline_1m] · delay?ms=N · fail?count=K&amp;status=429|418|500|503|400&amp;code=-1001|-1021|…
-/// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N · reset; GET state.
+/// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N · starve?symbol=S&amp;minutes=N&amp;events=all|trades
+/// · oversize?bytes=N&amp;stream=market|user · reset; GET state.
 /// </summary>
 internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogger log)
 {
@@ -89,14 +90,59 @@ internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogge
                 var skew = arg("ms", 0);
                 venue.Clock.SkewMs = skew;
                 return Done(w => w.WriteNumber("skewMs", skew));
+            case "starve":
+                return Starve(arg, q);
+            case "oversize":
+                return Oversize(arg, q);
             case "reset":
                 faults.Clear();
+                hub.ClearStarvation();
                 venue.Clock.SkewMs = 0;
                 venue.RejectNextOrders(0, -2010);
                 return Done(_ => { });
             default:
                 throw new ArgumentException($"unknown admin action '{action}'");
         }
+    }
+
+    // starve?symbol=BTCUSDT&minutes=N[&events=all|trades]: the symbol goes quiet from the next minute boundary.
+    private byte[] Starve(Func<string, long, long> arg, IQueryCollection q)
+    {
+        var symbol = q["symbol"].ToString().ToUpperInvariant();
+        var minutes = (int)arg("minutes", 2);
+        var events = q["events"].ToString() is { Length: > 0 } e ? e : "all";
+        if (events is not ("all" or "trades"))
+        {
+            throw new ArgumentException($"events must be all or trades (got '{events}')");
+        }
+
+        var from = hub.Starve(symbol, minutes, tradesOnly: events == "trades");
+        return Done(w =>
+        {
+            w.WriteString("symbol", symbol);
+            w.WriteNumber("fromMs", from);
+            w.WriteNumber("untilMs", from + (minutes * 60_000L));
+            w.WriteString("events", events);
+        });
+    }
+
+    // oversize?bytes=N[&stream=market|user]: one message of N bytes to every connection of that kind.
+    private byte[] Oversize(Func<string, long, long> arg, IQueryCollection q)
+    {
+        var bytes = arg("bytes", 64L * 1024 * 1024);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, 1L << 30);
+        var stream = q["stream"].ToString() is { Length: > 0 } st ? st : "market";
+        if (stream is not ("market" or "user"))
+        {
+            throw new ArgumentException($"stream must be market or user (got '{stream}')");
+        }
+
+        var sent = hub.SendOversized((int)bytes, user: stream == "user");
+        return Done(w =>
+        {
+            w.WriteNumber("bytes", bytes);
+            w.WriteNumber("connections", sent);
+        });
     }
 
     private static string DefaultMessage(int status, int code) => code switch

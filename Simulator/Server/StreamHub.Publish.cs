@@ -95,7 +95,9 @@ internal sealed partial class StreamHub
                 return;
             }
 
-            foreach (var t in trades)
+            var starving = StarvingAt(spec.Symbol, timeMs, trades.Count > 0);
+            var silent = starving == Starving.Silent;
+            foreach (var t in starving == Starving.No ? trades : [])
             {
                 Publish(n.AggTrade, () => JsonOut.Build(w =>
                 {
@@ -133,7 +135,7 @@ internal sealed partial class StreamHub
             var ask = symbol.BestAsk;
             var bidQty = symbol.QuantityAt(bid, bid: true);
             var askQty = symbol.QuantityAt(ask, bid: false);
-            if (bid != n.LastBid || ask != n.LastAsk || bidQty != n.LastBidQty || askQty != n.LastAskQty)
+            if (!silent && (bid != n.LastBid || ask != n.LastAsk || bidQty != n.LastBidQty || askQty != n.LastAskQty))
             {
                 n.LastBid = bid;
                 n.LastAsk = ask;
@@ -158,14 +160,14 @@ internal sealed partial class StreamHub
                 Publish("!bookTicker", Book);
             }
 
-            foreach (var d in n.Diff)
+            foreach (var d in silent ? [] : n.Diff)
             {
                 PublishDiff(symbol, d, timeMs);
             }
 
             foreach (var (name, levels, period) in n.Partial)
             {
-                if (Due(timeMs, period))
+                if (!silent && Due(timeMs, period))
                 {
                     Publish(name, () => Partial(symbol, levels, timeMs));
                 }
@@ -175,24 +177,24 @@ internal sealed partial class StreamHub
             if (n.LastBarOpen != long.MinValue && bar.OpenTime != n.LastBarOpen)
             {
                 var closed = symbol.Bars.Count >= 2 ? symbol.Bars[^2] : null;
-                if (closed is not null && closed.OpenTime == n.LastBarOpen)
+                if (closed is not null && closed.OpenTime == n.LastBarOpen && (!silent || SendsClosedKline(spec.Symbol, closed.OpenTime)))
                 {
                     Publish(n.Kline, () => Kline(spec, closed, timeMs, isClosed: true));
                 }
             }
 
             n.LastBarOpen = bar.OpenTime;
-            if (Due(timeMs, 250))
+            if (!silent && Due(timeMs, 250))
             {
                 Publish(n.Kline, () => Kline(spec, bar, timeMs, isClosed: false));
             }
 
-            if (timeMs % 1000 == 0)
+            if (!silent && timeMs % 1000 == 0)
             {
                 Publish(n.Mark1S, () => MarkPrice(symbol, timeMs));
             }
 
-            if (timeMs % 3000 == 0)
+            if (!silent && timeMs % 3000 == 0)
             {
                 Publish(n.Mark, () => MarkPrice(symbol, timeMs));
             }

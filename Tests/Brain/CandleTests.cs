@@ -108,6 +108,58 @@ public sealed class CandleTests
     }
 
     [Fact]
+    public void A_trade_minutes_after_a_minute_closed_by_its_kline_closes_the_quiet_minutes_empty_first()
+    {
+        var builder = default(MinuteCandleBuilder);
+        builder.AddTrade(0, BrainData.P("10"), BrainData.Q("1"));
+        var kline = new Candle(0, BrainData.P("10"), BrainData.P("11"), BrainData.P("9"), BrainData.P("10.5"), BrainData.Q("3"), 3);
+        Assert.Equal(KlineOutcome.ClosedCorrected, builder.ApplyExchangeKline(kline, out _));
+        Assert.False(builder.HasCurrent);
+
+        var closed = new List<Candle>();
+        while (builder.TryCloseBefore(180_000, out var c))
+        {
+            closed.Add(c);
+        }
+
+        Assert.True(builder.AddTrade(180_000, BrainData.P("12"), BrainData.Q("1")));
+        Assert.Equal([Candle.Empty(60_000, BrainData.P("10.5")), Candle.Empty(120_000, BrainData.P("10.5"))], closed);
+        Assert.Equal(0, builder.SkippedMinutes);
+    }
+
+    [Fact]
+    public void A_silence_longer_than_a_day_closes_its_last_day_empty_and_counts_the_minutes_before_as_skipped()
+    {
+        var builder = default(MinuteCandleBuilder);
+        builder.AddTrade(0, BrainData.P("10"), BrainData.Q("1"));
+        const long days = 30;
+        var resume = days * 1440 * Candle.MinuteMs;
+        var closed = new List<Candle>();
+        while (builder.TryCloseBefore(resume, out var c))
+        {
+            closed.Add(c);
+        }
+
+        Assert.Equal(1 + MinuteCandleBuilder.MaxEmptyMinutes, closed.Count);
+        Assert.Equal(0, closed[0].OpenTimeMs);
+        Assert.Equal(resume - (MinuteCandleBuilder.MaxEmptyMinutes * Candle.MinuteMs), closed[1].OpenTimeMs);
+        Assert.Equal(resume - Candle.MinuteMs, closed[^1].OpenTimeMs);
+        Assert.All(closed.Skip(1), c => Assert.Equal(Candle.Empty(c.OpenTimeMs, BrainData.P("10")), c));
+        Assert.Equal((days * 1440) - 1 - MinuteCandleBuilder.MaxEmptyMinutes, builder.SkippedMinutes);
+        Assert.True(builder.AddTrade(resume, BrainData.P("11"), BrainData.Q("1")));
+    }
+
+    [Fact]
+    public void A_minute_volume_past_the_fixed_point_range_stays_at_the_largest_value()
+    {
+        var builder = default(MinuteCandleBuilder);
+        builder.AddTrade(0, BrainData.P("10"), Quantity.FromMantissa(long.MaxValue - 5));
+        builder.AddTrade(0, BrainData.P("10"), Quantity.FromMantissa(100));
+        Assert.True(builder.TryCloseBefore(60_000, out var minute));
+        Assert.Equal(long.MaxValue, minute.Volume.Mantissa);
+    }
+
+    [Fact]
     public void Adding_a_trade_without_closing_earlier_minutes_is_refused_loudly()
     {
         var builder = default(MinuteCandleBuilder);

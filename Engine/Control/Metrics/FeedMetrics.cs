@@ -11,6 +11,7 @@ public sealed class FeedMetrics(FeedService feed) : IMetricsSource
     [
         (ReconnectReason.Dropped, "dropped"), (ReconnectReason.Closed, "closed"), (ReconnectReason.Stale, "stale"),
         (ReconnectReason.MaxAge, "max_age"), (ReconnectReason.ConnectFailed, "connect_failed"),
+        (ReconnectReason.MessageTooBig, "message_too_big"),
     ];
 
     private static readonly (FrameOutcome Outcome, string Label)[] s_outcomes =
@@ -40,6 +41,12 @@ public sealed class FeedMetrics(FeedService feed) : IMetricsSource
             {
                 writer.Sample("engine_feed_reconnects_total", c.Counters.Reconnects(reason), ("stream", c.Name), ("reason", label));
             }
+        }
+
+        writer.Family("engine_feed_receive_buffer_bytes", "gauge", "Bytes of each feed connection's receive buffer now (back to the initial size after a long message).");
+        foreach (var c in connections)
+        {
+            writer.Sample("engine_feed_receive_buffer_bytes", c.Counters.ReceiveBufferBytes, ("stream", c.Name));
         }
 
         writer.Family("engine_feed_frames_total", "counter", "Market-stream messages by what the parser made of them.");

@@ -113,7 +113,10 @@ public sealed class StateMetrics(
             .Sample("engine_user_stream_events_total", c.AccountUpdates, ("type", "account_update"))
             .Sample("engine_user_stream_events_total", c.Ignored, ("type", "ignored"))
             .Sample("engine_user_stream_events_total", c.UnknownSymbol, ("type", "unknown_symbol"))
-            .Sample("engine_user_stream_events_total", c.Malformed, ("type", "malformed"));
+            .Sample("engine_user_stream_events_total", c.Malformed, ("type", "malformed"))
+            .Sample("engine_user_stream_events_total", c.Oversized, ("type", "oversized"));
+        writer.Family("engine_user_stream_receive_buffer_bytes", "gauge", "Bytes of the user-data receive buffer now (back to the starting size after a long frame).")
+            .Sample("engine_user_stream_receive_buffer_bytes", c.ReceiveBufferBytes);
         writer.Family("engine_user_stream_listen_key_total", "counter", "listenKey operations by outcome.")
             .Sample("engine_user_stream_listen_key_total", c.ListenKeysCreated, ("outcome", "created"))
             .Sample("engine_user_stream_listen_key_total", c.ListenKeyFailures, ("outcome", "create_failed"))

@@ -25,7 +25,6 @@ namespace Engine.Exchange.UserData;
 /// </remarks>
 public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
 {
-    private const int MaxFrameBytes = 1024 * 1024;
     private static readonly TimeSpan s_healthyConnection = TimeSpan.FromSeconds(5);
 
     private readonly BinanceRestClient _rest;
@@ -34,6 +33,7 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly UserDataParser _parser;
+    private readonly byte[] _initialBuffer;
     private byte[] _buffer;
     private MarketEvent _scratch;
     private int _listenKeyClosed;
@@ -67,7 +67,9 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _parser = new UserDataParser(symbols, _options.MarginAsset);
-        _buffer = new byte[_options.ReceiveBufferBytes];
+        _initialBuffer = new byte[_options.ReceiveBufferBytes];
+        _buffer = _initialBuffer;
+        Counters.ReceiveBuffer(_buffer.Length);
     }
 
     private enum EndReason
@@ -80,6 +82,7 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
         KeyGone,
         Aged,
         Requested,
+        MessageTooBig,
     }
 
     /// <summary>What the stream did (health, metrics, tests).</summary>
@@ -225,7 +228,6 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
     private async Task<EndReason> ReceiveAsync(ClientWebSocket socket, CancellationToken token)
     {
         var count = 0;
-        var oversized = false;
         try
         {
             while (true)
@@ -241,16 +243,16 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
                 {
                     if (count == _buffer.Length)
                     {
-                        if (_buffer.Length >= MaxFrameBytes)
+                        if (_buffer.Length >= _options.MaxMessageBytes)
                         {
-                            // Keep reading into the same space until the frame ends, then count it as malformed.
-                            oversized = true;
-                            count = 0;
+                            return await RefuseTooBigAsync(socket).ConfigureAwait(false);
                         }
-                        else
-                        {
-                            Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, MaxFrameBytes));
-                        }
+
+                        // The frame's own buffer, dropped after it: the memory returns with the next collection.
+                        var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(_buffer.Length * 2L, _options.MaxMessageBytes));
+                        _buffer.AsSpan().CopyTo(bigger);
+                        _buffer = bigger;
+                        Counters.ReceiveBuffer(bigger.Length);
                     }
 
                     continue;
@@ -258,15 +260,14 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
 
                 var frameLength = count;
                 count = 0;
-                if (oversized)
+                var expired = HandleFrame(_buffer.AsSpan(0, frameLength));
+                if (!ReferenceEquals(_buffer, _initialBuffer))
                 {
-                    oversized = false;
-                    Counters.Frame(NowMs);
-                    MalformedFrame("a frame larger than 1 MiB", ReadOnlySpan<byte>.Empty);
-                    continue;
+                    _buffer = _initialBuffer;
+                    Counters.ReceiveBuffer(_buffer.Length);
                 }
 
-                if (HandleFrame(_buffer.AsSpan(0, frameLength)))
+                if (expired)
                 {
                     return EndReason.ListenKeyExpired;
                 }
@@ -281,6 +282,26 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
             Log.ReceiveFailed(_logger, ex.Message);
             return EndReason.Failed;
         }
+    }
+
+    /// <summary>A frame past the cap: close with 1009 without reading the rest; the stream reconnects (open orders re-queried).</summary>
+    private async Task<EndReason> RefuseTooBigAsync(ClientWebSocket socket)
+    {
+        _buffer = _initialBuffer;
+        Counters.ReceiveBuffer(_buffer.Length);
+        Counters.OversizedFrame();
+        Log.TooBig(_logger, _options.MaxMessageBytes);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big", timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // The venue went first; the socket is aborted after this anyway.
+        }
+
+        return EndReason.MessageTooBig;
     }
 
     // Returns true when the key expired and the connection must be replaced.
@@ -496,5 +517,8 @@ public sealed partial class UserDataStream : BackgroundService, IAsyncDisposable
 
         [LoggerMessage(EventId = 1812, Level = LogLevel.Warning, Message = "listenKey close failed: {Error}")]
         public static partial void CloseFailed(ILogger logger, VenueError error);
+
+        [LoggerMessage(EventId = 1813, Level = LogLevel.Warning, Message = "A user-data message longer than {MaxBytes} bytes (Engine:UserStream:MaxMessageBytes): connection closed (1009), reconnecting")]
+        public static partial void TooBig(ILogger logger, int maxBytes);
     }
 }

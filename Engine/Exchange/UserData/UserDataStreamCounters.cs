@@ -21,6 +21,8 @@ public sealed class UserDataStreamCounters
     private long _malformed;
     private long _unknownSymbol;
     private long _sinkFailures;
+    private long _oversized;
+    private long _receiveBufferBytes;
     private long _connected;
     private long _connectedSinceUnixMs;
     private long _listenKeySinceUnixMs;
@@ -70,6 +72,12 @@ public sealed class UserDataStreamCounters
 
     /// <summary>Sink calls that threw.</summary>
     public long SinkFailures => Volatile.Read(ref _sinkFailures);
+
+    /// <summary>Messages longer than <c>Engine:UserStream:MaxMessageBytes</c>: each closed its connection (1009).</summary>
+    public long Oversized => Volatile.Read(ref _oversized);
+
+    /// <summary>Bytes of the receive buffer now (the starting size, or more only while a long frame is read).</summary>
+    public long ReceiveBufferBytes => Volatile.Read(ref _receiveBufferBytes);
 
     /// <summary>Whether a socket is open now.</summary>
     public bool Connected => Volatile.Read(ref _connected) != 0;
@@ -134,4 +142,8 @@ public sealed class UserDataStreamCounters
     internal void UnknownSymbolEvent() => Interlocked.Increment(ref _unknownSymbol);
 
     internal void SinkFailure() => Interlocked.Increment(ref _sinkFailures);
+
+    internal void OversizedFrame() => Interlocked.Increment(ref _oversized);
+
+    internal void ReceiveBuffer(int bytes) => Volatile.Write(ref _receiveBufferBytes, bytes);
 }

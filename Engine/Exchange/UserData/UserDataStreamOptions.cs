@@ -37,8 +37,15 @@ public sealed class UserDataStreamOptions
     /// <summary>The asset whose wallet balance Account events carry.</summary>
     public string MarginAsset { get; set; } = "USDT";
 
-    /// <summary>Starting receive buffer; it grows (to 1 MiB) for a larger frame.</summary>
+    /// <summary>Starting receive buffer; it grows (up to <see cref="MaxMessageBytes"/>) for a larger frame and shrinks back after it.</summary>
     public int ReceiveBufferBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// Largest user-data message taken, in bytes. A longer one drops the connection (close 1009, counted) and the
+    /// stream reconnects as after any drop (open orders re-queried). The venue's largest user events (an
+    /// ACCOUNT_UPDATE listing every balance and position) are a few KiB to a few tens of KiB: 512 KiB leaves room.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = 512 * 1024;
 
     /// <summary>Delete the listenKey when the stream stops. Off when several processes share one account's key.</summary>
     public bool CloseListenKeyOnStop { get; set; } = true;
@@ -95,6 +102,11 @@ public sealed class UserDataStreamOptionsValidator : IValidateOptions<UserDataSt
         if (options.ReceiveBufferBytes is < 1024 or > 1024 * 1024)
         {
             failures.Add($"{prefix}:ReceiveBufferBytes must be 1024..1048576 (got {options.ReceiveBufferBytes}).");
+        }
+
+        if (options.MaxMessageBytes is < 4 * 1024 or > 64 * 1024 * 1024 || options.MaxMessageBytes < options.ReceiveBufferBytes)
+        {
+            failures.Add($"{prefix}:MaxMessageBytes must be 4096..67108864 and at least ReceiveBufferBytes (got {options.MaxMessageBytes}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

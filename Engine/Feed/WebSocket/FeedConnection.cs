@@ -14,6 +14,12 @@ namespace Engine.Feed.WebSocket;
 /// parse it into this connection's scratch event and hand it to the session.
 /// </summary>
 /// <remarks>
+/// A message longer than the pooled buffer is read into a buffer of its own (doubling, never past
+/// <see cref="FeedOptions.MaxMessageBytes"/>), which is dropped once the message is handled: a long message costs its
+/// memory only while it is read, and nothing grown goes to the shared pool to stay there. A message longer than the
+/// cap ends the connection with 1009 (Message Too Big) as soon as the cap is reached, without reading the rest.
+/// </remarks>
+/// <remarks>
 /// Ping frames are answered by <see cref="ClientWebSocket"/> itself while a receive is pending, which the read loop
 /// always has (proved by <c>RawServerTests</c> against a server that pings); the client also sends an unsolicited pong
 /// every <see cref="ClientWebSocketOptions.KeepAliveInterval"/>, which the venue allows.
@@ -27,6 +33,8 @@ internal sealed class FeedConnection : IDisposable
     private readonly ClientWebSocket _socket = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _maxMessageBytes;
+    private byte[] _pooled;
     private byte[] _buffer;
     private MarketEvent _scratch;
     private int _pendingAcks;
@@ -36,11 +44,14 @@ internal sealed class FeedConnection : IDisposable
     private MarketEvent[] _staged = [];
     private int _stagedCount;
 
-    public FeedConnection(StreamSession session, StreamFrameParser parser, int bufferSize, long number, bool staging)
+    public FeedConnection(StreamSession session, StreamFrameParser parser, int bufferSize, int maxMessageBytes, long number, bool staging)
     {
         _session = session;
         _parser = parser;
-        _buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        _maxMessageBytes = maxMessageBytes;
+        _pooled = ArrayPool<byte>.Shared.Rent(Math.Min(bufferSize, maxMessageBytes));
+        _buffer = _pooled;
+        session.Counters.ReceiveBuffer(_buffer.Length);
         Number = number;
         Staging = staging;
         _socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(30);
@@ -58,7 +69,7 @@ internal sealed class FeedConnection : IDisposable
     /// <summary>The read loop; its result says why it ended.</summary>
     public Task<ReconnectReason> Completion { get; private set; } = Task.FromResult(ReconnectReason.ConnectFailed);
 
-    /// <summary>Bytes of the largest message so far (the buffer grows past its initial size only for such a message).</summary>
+    /// <summary>Bytes of the receive buffer now: the pooled one, or a larger one only while a long message is read.</summary>
     public int BufferLength => _buffer.Length;
 
     public int StagedCount => _stagedCount;
@@ -168,7 +179,7 @@ internal sealed class FeedConnection : IDisposable
             static (_, state) =>
             {
                 var connection = (FeedConnection)state!;
-                var buffer = Interlocked.Exchange(ref connection._buffer, []);
+                var buffer = Interlocked.Exchange(ref connection._pooled, []);
                 if (buffer.Length > 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -204,12 +215,19 @@ internal sealed class FeedConnection : IDisposable
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    if (count == _buffer.Length)
+                    var limit = Math.Min(_buffer.Length, _maxMessageBytes);
+                    if (count == limit)
                     {
+                        if (limit == _maxMessageBytes)
+                        {
+                            return await RefuseTooBigAsync().ConfigureAwait(false);
+                        }
+
                         Grow();
+                        limit = Math.Min(_buffer.Length, _maxMessageBytes);
                     }
 
-                    result = await _socket.ReceiveAsync(_buffer.AsMemory(count), token).ConfigureAwait(false);
+                    result = await _socket.ReceiveAsync(_buffer.AsMemory(count, limit - count), token).ConfigureAwait(false);
                     count += result.Count;
                 }
                 while (!result.EndOfMessage);
@@ -220,6 +238,10 @@ internal sealed class FeedConnection : IDisposable
                 }
 
                 OnMessage(count, Stopwatch.GetTimestamp());
+                if (!ReferenceEquals(_buffer, _pooled))
+                {
+                    ShrinkBack();
+                }
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
@@ -235,12 +257,39 @@ internal sealed class FeedConnection : IDisposable
         return requested == NoReason ? otherwise : (ReconnectReason)requested;
     }
 
+    // A grown buffer is the message's own, not the pool's: dropped after it, the memory goes back with the next
+    // collection instead of staying pooled for good.
     private void Grow()
     {
-        var bigger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+        var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(_buffer.Length * 2L, _maxMessageBytes));
         _buffer.AsSpan().CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = bigger;
+        _session.Counters.ReceiveBuffer(bigger.Length);
+    }
+
+    private void ShrinkBack()
+    {
+        _buffer = _pooled;
+        _session.Counters.ReceiveBuffer(_pooled.Length);
+    }
+
+    /// <summary>A message past the cap: close with 1009 without reading the rest; the session reconnects.</summary>
+    private async Task<ReconnectReason> RefuseTooBigAsync()
+    {
+        Interlocked.CompareExchange(ref _abortReason, (int)ReconnectReason.MessageTooBig, NoReason);
+        ShrinkBack();
+        _subscribed.TrySetException(new WebSocketException($"a message longer than {_maxMessageBytes} bytes"));
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big", timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            // The venue or an abort went first; the session retires the socket either way.
+        }
+
+        return EndReason(ReconnectReason.MessageTooBig);
     }
 
     private void OnMessage(int count, long receivedTimestamp)

@@ -20,6 +20,9 @@ public enum ReconnectReason : byte
 
     /// <summary>Connecting, upgrading or subscribing failed.</summary>
     ConnectFailed,
+
+    /// <summary>A message longer than <c>Engine:Feed:MaxMessageBytes</c>: the connection was closed with 1009.</summary>
+    MessageTooBig,
 }
 
 /// <summary>
@@ -29,7 +32,7 @@ public enum ReconnectReason : byte
 public sealed class FeedCounters
 {
     /// <summary>How many <see cref="ReconnectReason"/> values there are.</summary>
-    public const int ReasonCount = (int)ReconnectReason.ConnectFailed + 1;
+    public const int ReasonCount = (int)ReconnectReason.MessageTooBig + 1;
 
     /// <summary>Room for every parse outcome (<c>Engine.Feed.Parsing.FrameOutcome</c>).</summary>
     public const int OutcomeCount = 8;
@@ -43,6 +46,8 @@ public sealed class FeedCounters
     private long _held;
     private long _holdOverflow;
     private long _connects;
+    private long _receiveBufferBytes;
+    private long _peakReceiveBufferBytes;
     private long _receiveToRingSumNanoseconds;
     private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
 
@@ -70,6 +75,12 @@ public sealed class FeedCounters
 
     /// <summary>Connections made (subscribed) since start.</summary>
     public long Connects => Volatile.Read(ref _connects);
+
+    /// <summary>Bytes of the receive buffer the slot's newest connection holds now (0 before the first).</summary>
+    public long ReceiveBufferBytes => Volatile.Read(ref _receiveBufferBytes);
+
+    /// <summary>The largest receive buffer any of the slot's connections held (never above <c>Engine:Feed:MaxMessageBytes</c>).</summary>
+    public long PeakReceiveBufferBytes => Volatile.Read(ref _peakReceiveBufferBytes);
 
     /// <summary>Message complete → event published into the ring (held events include their hold), nanoseconds.</summary>
     public LatencyHistogram ReceiveToRing { get; } = new();
@@ -106,4 +117,14 @@ public sealed class FeedCounters
     internal void Overflow() => Volatile.Write(ref _holdOverflow, _holdOverflow + 1);
 
     internal void Connected() => Interlocked.Increment(ref _connects);
+
+    /// <summary>A connection's receive buffer changed size (grew for a long message, or shrank back after it).</summary>
+    internal void ReceiveBuffer(int bytes)
+    {
+        Volatile.Write(ref _receiveBufferBytes, bytes);
+        if (bytes > Volatile.Read(ref _peakReceiveBufferBytes))
+        {
+            Volatile.Write(ref _peakReceiveBufferBytes, bytes);
+        }
+    }
 }

@@ -293,7 +293,7 @@ internal sealed class StreamSession
     }
 
     private FeedConnection NewConnection(bool staging) =>
-        new(this, _newParser(), _options.ReceiveBufferSize, Interlocked.Increment(ref _connectionNumber), staging);
+        new(this, _newParser(), _options.ReceiveBufferSize, _options.MaxMessageBytes, Interlocked.Increment(ref _connectionNumber), staging);
 
     private long NextRequestIds()
     {

@@ -307,10 +307,13 @@ public sealed class PositionBook
         var newExposure = Exposure(amount, mark, entry);
         var openDelta = (amount != 0 ? 1 : 0) - (slot.Amount != 0 ? 1 : 0);
 
+        // Every sum first: a value past the range throws here, before anything is written, so the book stays whole.
+        var grossExposure = checked(_grossExposureMantissa - oldExposure + newExposure);
+        var totalRealized = checked(_realizedMantissa + (realized - slot.Realized));
+        var totalUnrealized = checked(_unrealizedMantissa + (unrealized - slot.Unrealized));
+
         // Odd version first, with a full fence so no field store below can be seen before it.
         Interlocked.Exchange(ref slot.Version, slot.Version + 1);
-        var realizedDelta = realized - slot.Realized;
-        var unrealizedDelta = unrealized - slot.Unrealized;
         slot.Amount = amount;
         slot.Entry18 = entry18;
         slot.EntryPrice = entry;
@@ -326,9 +329,9 @@ public sealed class PositionBook
             Volatile.Write(ref _openPositions, _openPositions + openDelta);
         }
 
-        Volatile.Write(ref _grossExposureMantissa, checked(_grossExposureMantissa - oldExposure + newExposure));
-        Volatile.Write(ref _realizedMantissa, checked(_realizedMantissa + realizedDelta));
-        Volatile.Write(ref _unrealizedMantissa, checked(_unrealizedMantissa + unrealizedDelta));
+        Volatile.Write(ref _grossExposureMantissa, grossExposure);
+        Volatile.Write(ref _realizedMantissa, totalRealized);
+        Volatile.Write(ref _unrealizedMantissa, totalUnrealized);
     }
 
     private static long Exposure(long amount, long mark, long entry)

@@ -33,7 +33,7 @@ public sealed class PositionStageCounters
     /// <summary>Whole positions replaced (journal rebuild, reconciliation).</summary>
     public long Sets => Volatile.Read(ref _sets);
 
-    /// <summary>Events that could not apply (no symbol, a symbol beyond the book, a fill without a price or side); counted, not thrown, so a bad event cannot stop the tail.</summary>
+    /// <summary>Events that could not apply (no symbol, a symbol beyond the book, a fill without a price or side, a value past the fixed-point range); counted, not thrown, so a bad event cannot stop the tail.</summary>
     public long Ignored => Volatile.Read(ref _ignored);
 
     /// <summary>Fills applied for <paramref name="symbol"/> on <paramref name="side"/>; 0 for a symbol beyond <see cref="SymbolCapacity"/>.</summary>
@@ -95,9 +95,8 @@ public struct PositionStage<TNext> : IEventHandler<MarketEvent>
                 ApplyFill(ref data);
                 break;
             case MarketEventKind.MarkPrice:
-                if (InBook(data.Symbol) && !data.MarkPrice.MarkPrice.IsNegative)
+                if (InBook(data.Symbol) && !data.MarkPrice.MarkPrice.IsNegative && TryMark(data.Symbol, data.MarkPrice.MarkPrice))
                 {
-                    _book.Mark(data.Symbol, data.MarkPrice.MarkPrice);
                     _counters.CountMark();
                 }
                 else
@@ -107,9 +106,8 @@ public struct PositionStage<TNext> : IEventHandler<MarketEvent>
 
                 break;
             case MarketEventKind.Position:
-                if (InBook(data.Symbol) && (data.Position.Amount.IsZero || data.Position.EntryPrice.Mantissa > 0))
+                if (InBook(data.Symbol) && (data.Position.Amount.IsZero || data.Position.EntryPrice.Mantissa > 0) && TrySet(data.Symbol, in data.Position))
                 {
-                    _book.Set(data.Symbol, in data.Position);
                     _counters.CountSet();
                 }
                 else
@@ -132,9 +130,8 @@ public struct PositionStage<TNext> : IEventHandler<MarketEvent>
         }
 
         if (InBook(data.Symbol) && update.LastFillQuantity.Mantissa > 0 && update.LastFillPrice.Mantissa > 0
-            && (update.Side == Side.Buy || update.Side == Side.Sell))
+            && (update.Side == Side.Buy || update.Side == Side.Sell) && TryApplyFill(data.Symbol, update.Side, update.LastFillQuantity, update.LastFillPrice))
         {
-            _book.ApplyFill(data.Symbol, update.Side, update.LastFillQuantity, update.LastFillPrice);
             _counters.CountFill(data.Symbol, update.Side);
         }
         else
@@ -144,4 +141,46 @@ public struct PositionStage<TNext> : IEventHandler<MarketEvent>
     }
 
     private readonly bool InBook(SymbolId symbol) => !symbol.IsNone && symbol.Value <= _book.SymbolCapacity;
+
+    // The book's arithmetic is checked: a value past the fixed-point range (a price or size no venue sends) throws
+    // there before anything is written. Here it is one more event that could not apply, counted, so data never halts
+    // the tail; the exception is made only for such a value, never on a true one.
+    private readonly bool TryApplyFill(SymbolId symbol, Side side, Quantity quantity, Price price)
+    {
+        try
+        {
+            _book.ApplyFill(symbol, side, quantity, price);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private readonly bool TryMark(SymbolId symbol, Price mark)
+    {
+        try
+        {
+            _book.Mark(symbol, mark);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private readonly bool TrySet(SymbolId symbol, in PositionData position)
+    {
+        try
+        {
+            _book.Set(symbol, in position);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
 }

@@ -33,13 +33,15 @@ public readonly struct CountingHandler(EventCount count) : IEventHandler<MarketE
 /// </summary>
 public sealed class RawServerTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private static byte[] AggTrade(long id, string extra = "") => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+    internal static byte[] AggTrade(long id, string extra = "") => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
         $$$"""{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1700000000000,"s":"BTCUSDT","a":{{{id}}},"p":"43210.50","q":"0.125","nq":"0.125","f":{{{id * 3}}},"l":{{{(id * 3) + 2}}},"T":1700000000000,"m":true{{{extra}}}}}"""));
 
-    private static async Task<(FeedService Feed, RingBuffer<MarketEvent> Ring, BinanceRestClient Client)> StartFeedAsync(
-        RawWebSocketServer server, IEventHandler<MarketEvent> handlerForType, Func<RingBuffer<MarketEvent>, IEventProcessor> consumer)
+    /// <summary>A feed of btcusdt@aggTrade only against <paramref name="server"/>, subscribed; <paramref name="configure"/> adjusts its options.</summary>
+    internal static async Task<(FeedService Feed, RingBuffer<MarketEvent> Ring, BinanceRestClient Client)> StartFeedAsync(
+        RawWebSocketServer server, IEventHandler<MarketEvent> handlerForType, Func<RingBuffer<MarketEvent>, IEventProcessor> consumer,
+        Action<FeedOptions>? configure = null)
     {
         _ = handlerForType;
         var table = new SymbolTable(16);
@@ -58,15 +60,22 @@ public sealed class RawServerTests(ITestOutputHelper output)
             ReceiveBufferSize = 1024,
             StaleTimeout = TimeSpan.FromSeconds(60),
         };
+        configure?.Invoke(options);
         var feed = new FeedService(options, ring, table, rest, NullLoggerFactory.Instance);
         await feed.StartAsync([btc]);
+        await AcceptAndSubscribeAsync(server, 1);
+        await feed.WaitUntilConnectedAsync(Wait);
+        return (feed, ring, rest);
+    }
+
+    /// <summary>Takes the feed's (next) connection and answers its SUBSCRIBE of request id <paramref name="requestId"/>.</summary>
+    internal static async Task AcceptAndSubscribeAsync(RawWebSocketServer server, long requestId)
+    {
         await server.AcceptAsync(Wait);
         Assert.Equal("/market/stream", server.RequestPath);
         var subscribe = await server.ReadTextAsync(Wait);
-        Assert.Equal("""{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":1}""", subscribe);
-        server.SendText("""{"result":null,"id":1}""");
-        await feed.WaitUntilConnectedAsync(Wait);
-        return (feed, ring, rest);
+        Assert.Equal($$"""{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":{{requestId}}}""", subscribe);
+        server.SendText($$"""{"result":null,"id":{{requestId}}}""");
     }
 
     [Fact]
