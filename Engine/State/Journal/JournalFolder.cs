@@ -106,7 +106,7 @@ public sealed class JournalFolder : IDisposable
             {
                 var name = System.IO.Path.GetFileName(segment);
                 var kind = string.Equals(name, System.IO.Path.GetFileName(damagedSegment), StringComparison.Ordinal) ? "damaged" : "set-aside";
-                var copy = System.IO.Path.Combine(folder, $"{name}.{kind}-{stamp}");
+                var copy = Unused(System.IO.Path.Combine(folder, $"{name}.{kind}-{stamp}"));
                 File.Copy(segment, copy, overwrite: false);
                 using var written = new FileStream(copy, FileMode.Open, FileAccess.Write);
                 written.Flush(flushToDisk: true);
@@ -125,6 +125,18 @@ public sealed class JournalFolder : IDisposable
 
     /// <summary>A file-name-safe UTC time stamp, to the millisecond.</summary>
     internal static string Stamp(DateTimeOffset now) => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary><paramref name="path"/>, or when that exists already the first of <c>path.2</c>, <c>path.3</c>, … that does not.</summary>
+    internal static string Unused(string path)
+    {
+        var candidate = path;
+        for (var n = 2; File.Exists(candidate); n++)
+        {
+            candidate = string.Create(CultureInfo.InvariantCulture, $"{path}.{n}");
+        }
+
+        return candidate;
+    }
 
     /// <summary>A system message on one line (an operator reads it as the whole reason).</summary>
     internal static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

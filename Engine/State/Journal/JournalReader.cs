@@ -313,6 +313,7 @@ public static class JournalReader
         try
         {
             Directory.CreateDirectory(folder);
+            kept = JournalFolder.Unused(kept);
             using var file = new FileStream(kept, FileMode.CreateNew, FileAccess.Write);
             file.Write(tail);
             file.Flush(flushToDisk: true);
