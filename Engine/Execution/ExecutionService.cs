@@ -1246,13 +1246,31 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            try
+            if (writer is not null)
             {
-                writer?.Dispose();
-            }
-            catch (IOException)
-            {
-                // The same failure again (a full disk): the refusal below already says it.
+                try
+                {
+                    writer.Dispose();
+                }
+                catch (IOException)
+                {
+                    // The same failure again (a full disk): the refusal below already says it.
+                }
+
+                // A segment this start created and could not write a byte to holds nothing: leave no litter. One that
+                // holds part of the snapshot stays; the next start cuts it as a torn tail.
+                try
+                {
+                    var created = new FileInfo(JournalWriter.SegmentPath(_folder.Path, writer.Segment));
+                    if (writer.Segment > _recovered.LastSegment && created.Exists && created.Length == 0)
+                    {
+                        created.Delete();
+                    }
+                }
+                catch (IOException)
+                {
+                    // Left there it is an empty last segment, which the next start reads as nothing.
+                }
             }
 
             _folder.Dispose();

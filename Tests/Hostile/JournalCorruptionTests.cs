@@ -102,6 +102,19 @@ public sealed class JournalCorruptionTests
             engine.ErrorLines);
     }
 
+    [Fact]
+    public void Recover_from_venue_is_parsed_for_live_and_sim_and_off_by_default()
+    {
+        var errors = new List<string>();
+        static string? Keys(string name) => name switch { "BINANCE_API_KEY" => "key", "BINANCE_API_SECRET" => "secret", _ => null };
+        Assert.True(Engine.Hosting.EngineLaunch.Parse(["--mode", "live", "--recover-from-venue"], Keys, errors).RecoverFromVenue);
+        Assert.True(Engine.Hosting.EngineLaunch.Parse(["--recover-from-venue"], Keys, errors).RecoverFromVenue);
+        Assert.False(Engine.Hosting.EngineLaunch.Parse(["--mode", "live"], Keys, errors).RecoverFromVenue);
+        Assert.Empty(errors);
+        Engine.Hosting.EngineLaunch.Parse(["--mode", "replay", "--file", "x.csv", "--recover-from-venue"], Keys, errors);
+        Assert.Contains("--recover-from-venue applies to --mode live or sim only: replay mode has no venue whose positions could replace a damaged journal.", errors);
+    }
+
     private static async Task<Dictionary<string, decimal>> VenuePositions(SimClient venue)
     {
         var risk = await venue.SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");

@@ -17,6 +17,18 @@ public sealed class RootFactAttribute : FactAttribute
     }
 }
 
+/// <summary>As <see cref="RootFactAttribute"/>, for a theory.</summary>
+public sealed class RootTheoryAttribute : TheoryAttribute
+{
+    public RootTheoryAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            Skip = "needs root on Linux: the test mounts a tmpfs";
+        }
+    }
+}
+
 /// <summary>Journals on disk for the hostile journal tests, and the engine started on them.</summary>
 internal static class JournalFixtures
 {

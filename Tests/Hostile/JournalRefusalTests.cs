@@ -111,8 +111,11 @@ public sealed class JournalRefusalTests
         }
     }
 
-    [RootFact]
-    public void A_journal_on_a_full_disk_is_refused()
+    /// <summary>Without a lock file the pid cannot be written; with one left by an earlier run it can (its page is reused) and the start-up snapshot cannot.</summary>
+    [RootTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_journal_on_a_full_disk_is_refused(bool lockFileLeftBehind)
     {
         var mount = JournalFixtures.NewFolder();
         Directory.CreateDirectory(mount);
@@ -121,11 +124,17 @@ public sealed class JournalRefusalTests
         {
             var folder = Path.Combine(mount, "journal");
             JournalFixtures.WriteTwoRuns(folder);
+            if (lockFileLeftBehind)
+            {
+                File.WriteAllText(Path.Combine(folder, JournalFolder.LockFileName), "1\n");
+            }
+
             Fill(Path.Combine(mount, "filler"));
             var before = JournalFixtures.Contents(folder);
             using var engine = JournalFixtures.Sim(folder);
             var line = JournalFixtures.Refusal(engine);
             Assert.StartsWith($"engine: journal folder {folder} cannot be written: No space left on device", line, StringComparison.Ordinal);
+            Assert.EndsWith(lockFileLeftBehind ? $"'{Path.Combine(folder, "wal-00000003.log")}'" : $"(writing the pid into {Path.Combine(folder, JournalFolder.LockFileName)})", line, StringComparison.Ordinal);
             Assert.Equal(before, JournalFixtures.Contents(folder));
 
             // With space back, the same journal starts (and the refusal left nothing behind that stops it).
