@@ -44,6 +44,12 @@ catch (OptionsValidationException invalid)
     await Console.Error.WriteLineAsync("engine: refusing to start: fix the settings above").ConfigureAwait(false);
     return 2;
 }
+catch (Engine.State.Journal.JournalUnusableException unusable)
+{
+    // Another engine's folder, a damaged segment, a folder that cannot be read or written: a restart cannot fix it.
+    await Console.Error.WriteLineAsync($"engine: {unusable.Message}").ConfigureAwait(false);
+    return 2;
+}
 catch (IOException bind) when (bind.InnerException is System.Net.Sockets.SocketException || bind.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
 {
     await Console.Error.WriteLineAsync($"engine: cannot listen: {bind.Message}").ConfigureAwait(false);

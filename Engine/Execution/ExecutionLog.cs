@@ -7,8 +7,8 @@ internal static partial class ExecutionLog
     [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "Execution ready: run {RunId}, mode {Mode}, journal {Directory} (fsync {Fsync}), {OpenOrders} open orders and {Positions} positions recovered, {Records} journal records")]
     public static partial void Ready(ILogger logger, long runId, VenueMode mode, string directory, string fsync, int openOrders, int positions, long records);
 
-    [LoggerMessage(EventId = 801, Level = LogLevel.Warning, Message = "Journal: torn last record ignored and cut ({Bytes} bytes): {Reason}")]
-    public static partial void JournalTorn(ILogger logger, long bytes, string reason);
+    [LoggerMessage(EventId = 801, Level = LogLevel.Warning, Message = "Journal: torn last record ignored and cut ({Bytes} bytes): {Reason}; the cut bytes are kept in {KeptIn}")]
+    public static partial void JournalTorn(ILogger logger, long bytes, string reason, string keptIn);
 
     [LoggerMessage(EventId = 802, Level = LogLevel.Warning, Message = "Order {ClientOrderId} {Symbol} rejected by the venue: code {Code}, {VenueMessage}")]
     public static partial void OrderRejected(ILogger logger, string clientOrderId, string symbol, int code, string venueMessage);

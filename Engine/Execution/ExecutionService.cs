@@ -48,6 +48,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     private readonly ConcurrentQueue<Inbound> _inbound = new();
     private readonly OrderLedger _ledger = new();
     private readonly PositionFold _positions;
+    private readonly JournalFolder _folder;
     private readonly JournalWriter _journal;
     private readonly JournalState _recovered;
     private readonly List<(OrderRecord Record, byte[] Bytes, int Length)> _toSend = [];
@@ -76,9 +77,15 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     /// <param name="rules">Venue rules indexed by <see cref="SymbolId.Value"/> (precisions for signing).</param>
     /// <param name="output">Where normalized events go (the ring, through <see cref="RingPublisher"/>).</param>
     /// <param name="logger">Logger.</param>
+    /// <param name="recoverFromVenue">
+    /// When the journal is damaged (not a torn write), set it aside and start from the venue's positions instead of
+    /// refusing to start (<c>--recover-from-venue</c>); needs <paramref name="client"/>.
+    /// </param>
+    /// <exception cref="JournalUnusableException">The journal cannot be used (another engine's, damaged, unreadable,
+    /// unwritable); its message is one line naming the folder or file and why.</exception>
     public ExecutionService(
         IOptions<ExecutionOptions> options, IOptions<JournalOptions> journalOptions, BinanceRestClient? client, ApiCredentials? credentials,
-        SymbolTable symbols, IReadOnlyList<SymbolRules> rules, IExecutionOutput output, ILogger<ExecutionService> logger)
+        SymbolTable symbols, IReadOnlyList<SymbolRules> rules, IExecutionOutput output, ILogger<ExecutionService> logger, bool recoverFromVenue = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(journalOptions);
@@ -110,7 +117,9 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         _paperWallet = Notional.FromMantissa((long)(_options.PaperInitialWallet * FixedPoint.One));
 
         // Replay: orders not final and positions; then a fresh segment that starts with their snapshot (compaction at start).
-        _recovered = JournalReader.Replay(_journalOptions.Directory);
+        // The folder is locked first: nothing reads, cuts or compacts a segment another engine may be writing.
+        _folder = JournalFolder.Acquire(_journalOptions.Directory);
+        _recovered = Recover(recoverFromVenue);
         _positions = _recovered.Positions;
         RunId = Math.Max(_recovered.LastRunId + 1, (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1_577_836_800) & 0x3FFF_FFFF);
         foreach (var order in _recovered.OpenOrders.Values)
@@ -137,19 +146,16 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
 
         PublishSnapshot();
-        _journal = new JournalWriter(_journalOptions, _recovered.LastSegment);
-        _journal.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, _recovered.OpenOrders.Values, _positions.All()));
-        _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteRunStarted(_recordBuffer, RunId)));
-        _journal.Commit();
+        _journal = OpenJournal();
 
         Gateway = new ExecutionGateway(_orders, _rejects, _signal, _stageSigner, client?.Clock ?? new ServerClock(), symbols, _rules, _quotes,
             client?.RecvWindowMs ?? 5000, _options.OrderKind, RunId);
         if (_recovered.TornReason is not null)
         {
-            ExecutionLog.JournalTorn(_logger, _recovered.TornBytes, _recovered.TornReason);
+            ExecutionLog.JournalTorn(_logger, _recovered.TornBytes, _recovered.TornReason, _recovered.TornKeptIn ?? string.Empty);
         }
 
-        var directory = Path.GetFullPath(_journalOptions.Directory);
+        var directory = _folder.Path;
         var fsync = _journalOptions.Fsync.ToString();
         ExecutionLog.Ready(_logger, RunId, _mode, directory, fsync, _recovered.OpenOrders.Count, _positions.Count, _recovered.Records);
     }
@@ -259,6 +265,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         _disposed = true;
         Stop(TimeSpan.FromSeconds(5));
         _journal.Dispose();
+        _folder.Dispose();
         _stageSigner.Dispose();
         _ioSigner?.Dispose();
         _signal.Dispose();
@@ -1158,6 +1165,123 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
 
     /// <summary>The paper wallet (I/O loop writes).</summary>
     public Notional PaperWallet => _paperWallet;
+
+    // ---- opening the journal ----
+
+    /// <summary>Replays the locked journal; a damaged one is set aside for the venue's positions when told to, refused otherwise.</summary>
+    private JournalState Recover(bool fromVenue)
+    {
+        try
+        {
+            try
+            {
+                var state = JournalReader.Replay(_folder.Path);
+                if (fromVenue)
+                {
+                    JournalLog.RecoveryNotNeeded(_logger);
+                }
+
+                return state;
+            }
+            catch (JournalDamagedException damage) when (fromVenue && _client is not null)
+            {
+                return RecoverFromVenue(_client, damage);
+            }
+        }
+        catch
+        {
+            _folder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The venue's positions become the recovered state (and so the fresh segment's snapshot, the brain's and the tail's
+    /// positions at <see cref="Start"/>), read before anything is touched; then every segment is copied aside and the
+    /// start-up compaction removes the originals. Orders the journal knew are lost to it: reconciliation settles the
+    /// venue's open orders.
+    /// </summary>
+    private JournalState RecoverFromVenue(BinanceRestClient client, JournalDamagedException damage)
+    {
+        // Start-up, before any stage runs: waiting here is what the constructor is for.
+        var risk = client.GetPositionRiskAsync().GetAwaiter().GetResult();
+        if (!risk.IsSuccess)
+        {
+            throw new JournalUnusableException($"--recover-from-venue: the venue's positions cannot be read ({risk.Error}); the damaged journal in {_folder.Path} was left as it is");
+        }
+
+        var state = new JournalState { LastSegment = JournalReader.Segments(_folder.Path)[^1].Number, LastRunId = JournalReader.HighestRunId(_folder.Path) };
+        var venue = new SortedDictionary<string, (Quantity Amount, Price Entry)>(StringComparer.Ordinal);
+        foreach (var row in risk.Value!)
+        {
+            if (!row.PositionAmt.IsZero)
+            {
+                // One-way mode has one BOTH row per symbol; hedge rows (LONG/SHORT) add up to the net, as reconciliation reads them.
+                venue[row.Symbol] = venue.TryGetValue(row.Symbol, out var existing) ? (existing.Amount + row.PositionAmt, row.EntryPrice) : (row.PositionAmt, row.EntryPrice);
+            }
+        }
+
+        foreach (var (symbol, (amount, entry)) in venue)
+        {
+            state.Positions.Set(new JournalPosition(symbol, amount, entry, Notional.Zero));
+        }
+
+        var (folder, segments) = _folder.SetAside(damage.SegmentPath, DateTimeOffset.UtcNow);
+        var list = venue.Count == 0 ? "flat" : string.Join(", ", venue.Select(p => $"{p.Key} {p.Value.Amount} @ {p.Value.Entry}"));
+        JournalLog.SetAside(_logger, damage.Message, segments, folder, venue.Count, list);
+        return state;
+    }
+
+    /// <summary>The writer on a fresh segment that starts with the recovered snapshot (compaction at start) and this run's id.</summary>
+    private JournalWriter OpenJournal()
+    {
+        JournalWriter? writer = null;
+        try
+        {
+            writer = new JournalWriter(_journalOptions, _recovered.LastSegment);
+            writer.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, _recovered.OpenOrders.Values, _positions.All()));
+            writer.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteRunStarted(_recordBuffer, RunId)));
+            writer.Commit();
+            return writer;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            if (writer is not null)
+            {
+                try
+                {
+                    writer.Dispose();
+                }
+                catch (IOException)
+                {
+                    // The same failure again (a full disk): the refusal below already says it.
+                }
+
+                // A segment this start created and could not write a byte to holds nothing: leave no litter. One that
+                // holds part of the snapshot stays; the next start cuts it as a torn tail.
+                try
+                {
+                    var created = new FileInfo(JournalWriter.SegmentPath(_folder.Path, writer.Segment));
+                    if (writer.Segment > _recovered.LastSegment && created.Exists && created.Length == 0)
+                    {
+                        created.Delete();
+                    }
+                }
+                catch (IOException)
+                {
+                    // Left there it is an empty last segment, which the next start reads as nothing.
+                }
+            }
+
+            _folder.Dispose();
+            if (exception is JournalUnusableException)
+            {
+                throw;
+            }
+
+            throw new JournalUnusableException($"journal folder {_folder.Path} cannot be written: {exception.Message.ReplaceLineEndings(" ")}", exception);
+        }
+    }
 
     // ---- journal upkeep, views ----
 

@@ -11,10 +11,11 @@ namespace Engine.Hosting;
 public static class EngineLaunch
 {
     public const string Usage = """
-        usage: Engine [--mode sim|live|paper|replay|synthetic] [--testnet] [--file PATH] [--Section:Key=value ...]
+        usage: Engine [--mode sim|live|paper|replay|synthetic] [--testnet] [--file PATH] [--recover-from-venue] [--Section:Key=value ...]
           --mode      what to trade against (default: sim, the embedded Binance-compatible simulator; see docs/OPERATIONS.md)
           --testnet   live mode against the Binance testnet
           --file      the recording replay mode reads
+          --recover-from-venue  live and sim: if the journal is damaged, set it aside and start from the venue's positions
         environment: BINANCE_API_KEY, BINANCE_API_SECRET (live), ENVIRONMENT (development|production),
                      LOG_LEVEL (trace|debug|information|warning|error|critical), RECONCILIATION_INTERVAL (seconds),
                      Engine__Section__Key for any setting of appsettings.json
@@ -32,6 +33,7 @@ public static class EngineLaunch
         var testnet = false;
         string? file = null;
         var help = false;
+        var recoverFromVenue = false;
         var passOn = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
@@ -66,6 +68,9 @@ public static class EngineLaunch
                     }
 
                     break;
+                case "--recover-from-venue":
+                    recoverFromVenue = true;
+                    break;
                 case "-h" or "--help":
                     help = true;
                     break;
@@ -97,6 +102,11 @@ public static class EngineLaunch
         if (file is not null && resolved != EngineMode.Replay)
         {
             errors.Add("--file applies to --mode replay only.");
+        }
+
+        if (recoverFromVenue && resolved is not (EngineMode.Live or EngineMode.Sim))
+        {
+            errors.Add($"--recover-from-venue applies to --mode live or sim only: {resolved.ToString().ToLowerInvariant()} mode has no venue whose positions could replace a damaged journal.");
         }
 
         if (resolved == EngineMode.Replay)
@@ -184,6 +194,7 @@ public static class EngineLaunch
             ConfigurationArgs = passOn,
             ConfigurationOverrides = overrides,
             ShowHelp = help,
+            RecoverFromVenue = recoverFromVenue,
         };
     }
 

@@ -42,6 +42,9 @@ public sealed class LaunchSettings
 
     public bool ShowHelp { get; init; }
 
+    /// <summary><c>--recover-from-venue</c>: a damaged journal is set aside and the venue's positions taken instead of refusing to start.</summary>
+    public bool RecoverFromVenue { get; init; }
+
     public override string ToString() =>
         $"mode {Mode.ToString().ToLowerInvariant()}{(Testnet ? " (testnet)" : "")}, environment {Environment}, keys {(Credentials is null ? "not set" : "set")}";
 }

@@ -114,7 +114,8 @@ public static class TradingServices
                 {
                     holder.Service = new ExecutionService(
                         sp.GetRequiredService<IOptions<ExecutionOptions>>(), sp.GetRequiredService<IOptions<JournalOptions>>(), client, venue.Credentials,
-                        universe.Table, universe.RulesById, new RingPublisher(ring), sp.GetRequiredService<ILogger<ExecutionService>>());
+                        universe.Table, universe.RulesById, new RingPublisher(ring), sp.GetRequiredService<ILogger<ExecutionService>>(),
+                        launch.RecoverFromVenue);
                     return holder.Service.Gateway;
                 },
                 positions: sp.GetRequiredService<PositionBook>());

@@ -12,6 +12,7 @@ public sealed partial class EngineProcess : IDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _error = new();
     private readonly object _gate = new();
 
     /// <summary>Starts the engine on the synthetic market (no venue) with extra environment variables.</summary>
@@ -24,8 +25,12 @@ public sealed partial class EngineProcess : IDisposable
     /// Starts the engine in live mode against a simulator that outlives it (Engine:Venue points at it), on
     /// <paramref name="journal"/>, with ephemeral control and metrics ports and <paramref name="extra"/> settings.
     /// </summary>
-    public static EngineProcess LiveAgainst(global::Simulator.SimulatorHost sim, string journal, params (string Name, string Value)[] extra) => new(
-        ["--mode", "live"],
+    public static EngineProcess LiveAgainst(global::Simulator.SimulatorHost sim, string journal, params (string Name, string Value)[] extra) =>
+        LiveAgainst(sim, journal, [], extra);
+
+    /// <summary>As the overload without <paramref name="arguments"/>, with those added to the command line.</summary>
+    public static EngineProcess LiveAgainst(global::Simulator.SimulatorHost sim, string journal, string[] arguments, params (string Name, string Value)[] extra) => new(
+        ["--mode", "live", .. arguments],
         [
             ("BINANCE_API_KEY", sim.ApiKey),
             ("BINANCE_API_SECRET", sim.ApiSecret),
@@ -50,11 +55,15 @@ public sealed partial class EngineProcess : IDisposable
         }
     }
 
-    /// <summary>Starts the engine with command-line <paramref name="arguments"/> and extra environment variables.</summary>
-    public EngineProcess(string[] arguments, (string Name, string Value)[] environment)
+    /// <summary>
+    /// Starts the engine with command-line <paramref name="arguments"/> and extra environment variables; with
+    /// <paramref name="runUnder"/> (a command and its arguments, e.g. setpriv dropping capabilities) the engine runs under it.
+    /// </summary>
+    public EngineProcess(string[] arguments, (string Name, string Value)[] environment, string[]? runUnder = null)
     {
         var engine = Path.Combine(AppContext.BaseDirectory, "Engine.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", engine, .. arguments])
+        string[] command = [.. runUnder ?? [], "dotnet", "exec", engine, .. arguments];
+        var start = new ProcessStartInfo(command[0], command[1..])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -70,7 +79,11 @@ public sealed partial class EngineProcess : IDisposable
 
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            Append(e.Data);
+            AppendError(e.Data);
+        };
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -86,6 +99,21 @@ public sealed partial class EngineProcess : IDisposable
             }
         }
     }
+
+    /// <summary>What the engine wrote to stderr alone (its refusals), line by line.</summary>
+    public string[] ErrorLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
+    }
+
+    /// <summary>The process id (the engine's own: dotnet exec runs it in this process).</summary>
+    public int Id => _process.Id;
 
     /// <summary>Waits until the output contains <paramref name="text"/>; false on timeout or exit.</summary>
     public bool WaitForOutput(string text, TimeSpan timeout)
@@ -169,6 +197,19 @@ public sealed partial class EngineProcess : IDisposable
         lock (_gate)
         {
             _output.AppendLine(line);
+        }
+    }
+
+    private void AppendError(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _error.Append(line).Append('\n');
         }
     }
 

@@ -55,6 +55,7 @@ public sealed class JournalTests : IDisposable
             file.SetLength(full - bytesLost);
         }
 
+        var torn = File.ReadAllBytes(path);
         var state = JournalReader.Replay(_dir);
         Assert.NotNull(state.TornReason);
         Assert.True(state.TornBytes > 0);
@@ -63,6 +64,10 @@ public sealed class JournalTests : IDisposable
         Assert.Equal(OrderStatus.PartiallyFilled, state.OpenOrders[2].Status);
         Assert.Equal(expected, state.Positions.All());
         Assert.Equal(full - bytesLost - state.TornBytes, new FileInfo(path).Length);
+
+        // The cut bytes are kept aside, not thrown away.
+        Assert.Equal(Path.Combine(_dir, JournalFolder.DamagedFolderName), Path.GetDirectoryName(state.TornKeptIn));
+        Assert.Equal(torn[(int)(full - bytesLost - state.TornBytes)..], File.ReadAllBytes(state.TornKeptIn!));
         var again = JournalReader.Replay(_dir);
         Assert.Null(again.TornReason);
         Assert.Equal(state.Records, again.Records);
@@ -100,9 +105,11 @@ public sealed class JournalTests : IDisposable
         var bytes = File.ReadAllBytes(first);
         bytes[^1] ^= 0xFF;
         File.WriteAllBytes(first, bytes);
-        var error = Assert.Throws<InvalidDataException>(() => JournalReader.Replay(_dir));
+        var error = Assert.Throws<JournalDamagedException>(() => JournalReader.Replay(_dir));
         Assert.Contains(Path.GetFileName(first), error.Message, StringComparison.Ordinal);
         Assert.Contains("offset 0", error.Message, StringComparison.Ordinal);
+        Assert.Equal((first, 0L), (error.SegmentPath, error.Offset));
+        Assert.Equal(bytes, File.ReadAllBytes(first));
     }
 
     [Fact]
@@ -171,7 +178,7 @@ public sealed class JournalTests : IDisposable
     }
 
     /// <summary>Two runs: an order filled in two parts, one partly filled and open, then completed last; returns the positions expected before the last record.</summary>
-    private static IReadOnlyList<JournalPosition> WriteSession(string dir, FsyncPolicy fsync, bool complete)
+    internal static IReadOnlyList<JournalPosition> WriteSession(string dir, FsyncPolicy fsync, bool complete)
     {
         var options = new JournalOptions { Directory = dir, Fsync = fsync };
         var buffer = new byte[JournalCodec.MaxOrderRecordSize];
