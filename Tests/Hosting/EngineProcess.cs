@@ -12,6 +12,7 @@ public sealed partial class EngineProcess : IDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _errors = new();
     private readonly object _gate = new();
 
     /// <summary>Starts the engine on the synthetic market (no venue) with extra environment variables.</summary>
@@ -70,7 +71,7 @@ public sealed partial class EngineProcess : IDisposable
 
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data, error: true);
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -83,6 +84,18 @@ public sealed partial class EngineProcess : IDisposable
             lock (_gate)
             {
                 return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>What the engine wrote to stderr alone, line by line (complete once the process has exited and <see cref="WaitForExit"/> returned).</summary>
+    public string[] ErrorLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
             }
         }
     }
@@ -159,7 +172,7 @@ public sealed partial class EngineProcess : IDisposable
         _process.Dispose();
     }
 
-    private void Append(string? line)
+    private void Append(string? line, bool error = false)
     {
         if (line is null)
         {
@@ -169,6 +182,10 @@ public sealed partial class EngineProcess : IDisposable
         lock (_gate)
         {
             _output.AppendLine(line);
+            if (error)
+            {
+                _errors.Append(line).Append('\n');
+            }
         }
     }
 
