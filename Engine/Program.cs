@@ -40,6 +40,10 @@ try
     app = EngineHostBuilder.Build(builder, options, launch, venue, signal);
     logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Engine");
     await EngineHostBuilder.PrepareAsync(app, signal.Token).ConfigureAwait(false);
+
+    // Build every part before starting any: one that cannot be built (a journal the engine cannot use, a ring this
+    // process cannot hold) refuses the start with nothing started to undo. The host then starts these same instances.
+    _ = app.Services.GetServices<IHostedService>().ToList();
     try
     {
         // Not cancelled by the signal: a stop asked for during the start is the host's to take (its stopping token

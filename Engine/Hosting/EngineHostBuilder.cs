@@ -49,6 +49,10 @@ public static class EngineHostBuilder
         });
         builder.Configuration.AddInMemoryCollection(launch.ConfigurationOverrides);
         builder.Logging.ClearProviders();
+        // The host's own account of a failed start ("Hosting failed to start", with the trace) is left out: Program
+        // tells a refusal in one line, or logs a fault with its trace itself. What the host logs at Critical (a hosted
+        // service ending on a fault and stopping the host) stays.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;
