@@ -11,12 +11,67 @@ public sealed class ApiCredentials
 {
     private readonly byte[] _secret;
 
+    /// <summary>The longest key or secret taken (Binance's are 64 characters).</summary>
+    public const int MaxLength = 256;
+
+    /// <summary>
+    /// Takes a key and a secret, surrounding whitespace trimmed; throws <see cref="ArgumentException"/> (never quoting
+    /// either) unless each is <see cref="Problem"/>-free.
+    /// </summary>
     public ApiCredentials(string apiKey, string apiSecret)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
         ArgumentException.ThrowIfNullOrWhiteSpace(apiSecret);
+        if (Problem("the API key", apiKey) is { } key)
+        {
+            throw new ArgumentException(key, nameof(apiKey));
+        }
+
+        if (Problem("the API secret", apiSecret) is { } secret)
+        {
+            throw new ArgumentException(secret, nameof(apiSecret));
+        }
+
         ApiKey = apiKey.Trim();
         _secret = Encoding.UTF8.GetBytes(apiSecret.Trim());
+    }
+
+    /// <summary>
+    /// Why <paramref name="value"/> (surrounding whitespace trimmed) cannot be a key or secret, naming it
+    /// <paramref name="name"/> and never quoting it; null when it can. The key goes into an HTTP header as it is: a line
+    /// break in it would start a header of its own, so only printable ASCII without spaces is taken.
+    /// </summary>
+    public static string? Problem(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var trimmed = value.AsSpan().Trim();
+        if (trimmed.IsEmpty)
+        {
+            return $"{name} is empty.";
+        }
+
+        if (trimmed.Length > MaxLength)
+        {
+            return $"{name} is {trimmed.Length} characters long, more than the {MaxLength} a key or secret may have.";
+        }
+
+        for (var i = 0; i < trimmed.Length; i++)
+        {
+            var c = trimmed[i];
+            if (c is < '!' or > '~')
+            {
+                var what = c switch
+                {
+                    '\r' or '\n' => "a line break",
+                    ' ' or '\t' => "whitespace",
+                    < ' ' or '\u007f' => "a control character",
+                    _ => "a character that is not ASCII",
+                };
+                return $"{name} contains {what} at position {i + 1}: keys and secrets are printable ASCII without spaces.";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The key as sent in the <c>X-MBX-APIKEY</c> header; the header is the only place it goes unmasked.</summary>

@@ -49,6 +49,10 @@ public static class EngineHostBuilder
         });
         builder.Configuration.AddInMemoryCollection(launch.ConfigurationOverrides);
         builder.Logging.ClearProviders();
+        // The host's own account of a failed start ("Hosting failed to start", with the trace) is left out: Program
+        // tells a refusal in one line, or logs a fault with its trace itself. What the host logs at Critical (a hosted
+        // service ending on a fault and stopping the host) stays.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;
@@ -56,19 +60,40 @@ public static class EngineHostBuilder
             console.UseUtcTimestamp = true;
         });
 
-        // Validate before Kestrel is configured from these settings: a bad address must be a clear message, not a bind error.
+        // Validate before Kestrel is configured from these settings: a bad address must be a clear message, not a bind
+        // error. Values that do not convert are found in every section first: binding the engine's own would throw.
+        var failures = new List<string>();
+        SettingsCheck.CheckSections(builder.Configuration, failures);
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(EngineOptions.Section, typeof(EngineOptions), failures);
+        }
+
         var options = builder.Configuration.GetSection(EngineOptions.Section).Get<EngineOptions>() ?? new EngineOptions();
         var validation = new EngineOptionsValidator().Validate(null, options);
         if (validation.Failed)
         {
-            throw new OptionsValidationException(EngineOptions.Section, typeof(EngineOptions), validation.Failures);
+            failures.AddRange(validation.Failures);
+        }
+        else
+        {
+            // Only once the addresses are known good: a port another process holds is found before anything starts.
+            SettingsCheck.CheckListeners(options, failures);
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(EngineOptions.Section, typeof(EngineOptions), failures);
         }
 
         return (builder, options);
     }
 
-    /// <summary>Builds the host for <paramref name="launch"/> from <see cref="Configure"/>'s builder, trading on <paramref name="venue"/>.</summary>
-    public static WebApplication Build(WebApplicationBuilder builder, EngineOptions options, LaunchSettings launch, VenueSession venue)
+    /// <summary>
+    /// Builds the host for <paramref name="launch"/> from <see cref="Configure"/>'s builder, trading on <paramref name="venue"/>
+    /// and stopping at <paramref name="signal"/> (the process's from its start; without it, the signals from the host's start).
+    /// </summary>
+    public static WebApplication Build(WebApplicationBuilder builder, EngineOptions options, LaunchSettings launch, VenueSession venue, ShutdownSignal? signal = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
@@ -81,6 +106,16 @@ public static class EngineHostBuilder
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        if (signal is null)
+        {
+            // A host embedded in another program (a benchmark) takes the signals from when it starts; the container owns them.
+            services.AddSingleton(_ => ShutdownSignal.Register());
+        }
+        else
+        {
+            services.AddSingleton(signal);
+        }
+
         services.AddSingleton<IHostLifetime, SignalLifetime>();
 
         services.AddSingleton(launch);
@@ -132,6 +167,8 @@ public static class EngineHostBuilder
         {
             grpc.Interceptors.Add<BearerAuthInterceptor>();
             grpc.EnableDetailedErrors = false;
+            // Every request of engine.control.v1 is a few short fields; anything near this is not a request of ours.
+            grpc.MaxReceiveMessageSize = EngineControlService.MaxRequestBytes;
         });
         services.AddGrpcReflection();
 

@@ -150,13 +150,14 @@ public static class EngineLaunch
         var reconciliation = environment("RECONCILIATION_INTERVAL");
         if (!string.IsNullOrWhiteSpace(reconciliation))
         {
-            if (int.TryParse(reconciliation.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+            if (int.TryParse(reconciliation.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                && seconds > 0 && seconds <= SettingsCheck.MaxInterval.TotalSeconds)
             {
                 overrides["Engine:Reconciliation:Interval"] = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
             }
             else
             {
-                errors.Add($"RECONCILIATION_INTERVAL '{reconciliation}' must be a whole number of seconds greater than 0.");
+                errors.Add($"RECONCILIATION_INTERVAL '{StartupRefusal.OneLine(reconciliation)}' must be a whole number of seconds from 1 to {SettingsCheck.MaxInterval.TotalSeconds:0}.");
             }
         }
 
@@ -165,7 +166,14 @@ public static class EngineLaunch
         ApiCredentials? credentials = null;
         var hasKey = !string.IsNullOrWhiteSpace(key);
         var hasSecret = !string.IsNullOrWhiteSpace(secret);
-        if (hasKey && hasSecret)
+        // Checked whenever set, in every mode: a key is refused before it could reach a request header.
+        var keyProblem = hasKey ? ApiCredentials.Problem("BINANCE_API_KEY", key!) : null;
+        var secretProblem = hasSecret ? ApiCredentials.Problem("BINANCE_API_SECRET", secret!) : null;
+        if (keyProblem is not null || secretProblem is not null)
+        {
+            errors.AddRange(new[] { keyProblem, secretProblem }.OfType<string>());
+        }
+        else if (hasKey && hasSecret)
         {
             credentials = new ApiCredentials(key!, secret!);
         }

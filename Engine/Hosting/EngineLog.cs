@@ -69,4 +69,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(EventId = 29, Level = LogLevel.Information, Message = "CPUs {Cpus} reserved for the pinned stages: {Moved} other thread(s) moved off them")]
     public static partial void StageCpusReserved(ILogger logger, string cpus, int moved);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Start interrupted by a stop request: stopping the parts started so far")]
+    public static partial void StartInterrupted(ILogger logger);
 }

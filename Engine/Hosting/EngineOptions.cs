@@ -121,6 +121,12 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         {
             failures.Add($"Engine:Ring:Size must be a power of two of at least 64 (got {size}).");
         }
+        else if (RingBytes(size) is var bytes && bytes > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2)
+        {
+            // Half of what the process may use: the ring is allocated whole at start, and the rest of the engine needs room.
+            var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            failures.Add($"Engine:Ring:Size {size} needs {bytes / (1024 * 1024)} MiB ({MarketEventSlotBytes} bytes a slot), more than half the {available / (1024 * 1024)} MiB this process may use: choose a smaller power of two.");
+        }
 
         foreach (var (stage, cpu) in options.Ring.StageCpus)
         {
@@ -228,4 +234,9 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>A slot's bytes: the event itself and the multi-producer sequencer's availability flag.</summary>
+    private const int MarketEventSlotBytes = Model.MarketEvent.Size + sizeof(int);
+
+    private static long RingBytes(int size) => (long)size * MarketEventSlotBytes;
 }

@@ -112,6 +112,14 @@ public sealed class PipelineService : BackgroundService
                 break;
         }
 
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A stop came during the start (the host's start token is its stopping token too): the parts started so far
+            // are stopped by StopAsync, which runs next, in the same order as any stop; there is nothing to report on.
+            EngineLog.StartInterrupted(_logger);
+            return;
+        }
+
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -131,6 +139,13 @@ public sealed class PipelineService : BackgroundService
             userStream = "user-data stream started";
         }
 
+        // Each part starts only if no stop was asked for meanwhile; a start given up here is no fault, and never a
+        // throw: the host would then skip StopAsync, and the stages and the journal would be left as they are.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         _feed = _services.GetRequiredService<FeedService>();
         await _feed.StartAsync(_universe.Traded, cancellationToken).ConfigureAwait(false);
         var connectTimeout = _services.GetRequiredService<FeedOptions>().ConnectTimeout;
@@ -141,6 +156,15 @@ public sealed class PipelineService : BackgroundService
         catch (TimeoutException)
         {
             EngineLog.FeedSlowToConnect(_logger, connectTimeout);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return;
         }
 
         if (venue.Credentials is not null)

@@ -5,60 +5,31 @@ using Microsoft.Extensions.Logging;
 namespace Engine.Hosting;
 
 /// <summary>
-/// The host's lifetime: Ctrl-C (SIGINT), SIGTERM and SIGQUIT all start the one graceful stop the Shutdown RPC also
-/// takes (stop intake, drain the ring, close the servers, exit 0); a second signal while that runs exits at once with
-/// 128 + the signal number (libc <c>_exit</c>: no handler may hold it up). Replaces the console lifetime, whose process-exit handler would hold a forced exit up.
+/// The host's lifetime: the process's <see cref="ShutdownSignal"/> (Ctrl-C, SIGTERM, SIGQUIT) starts the one graceful
+/// stop the Shutdown RPC also takes (stop intake, drain the ring, close the servers, exit 0); a signal that came while
+/// the host was being built or was starting stops it as soon as it has started. Replaces the console lifetime, whose process-exit handler
+/// would hold a forced exit up.
 /// </summary>
-public sealed partial class SignalLifetime(IHostApplicationLifetime lifetime, ILogger<SignalLifetime> logger) : IHostLifetime, IDisposable
+public sealed partial class SignalLifetime(ShutdownSignal signal, IHostApplicationLifetime lifetime, ILogger<SignalLifetime> logger) : IHostLifetime, IDisposable
 {
-    private readonly List<PosixSignalRegistration> _registrations = [];
-    private int _signals;
-
     public Task WaitForStartAsync(CancellationToken cancellationToken)
     {
-        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT })
+        signal.Attach(received =>
         {
-            _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
-        }
-
+            LogStopping(logger, received);
+            // A stop asked for while the host starts waits for the start to finish (at once when it has): cancelling
+            // the start midway fails it, and the host skips the stop of what had started after a failed start. The
+            // start is bounded (the feed's connect timeout, the binds); the stop then drains as any other. Off the
+            // started callbacks' thread, so that the start-up lines are written before the stop's.
+            lifetime.ApplicationStarted.Register(() => _ = Task.Run(lifetime.StopApplication, CancellationToken.None));
+        });
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose()
-    {
-        foreach (var registration in _registrations)
-        {
-            registration.Dispose();
-        }
+    public void Dispose() => signal.Detach();
 
-        _registrations.Clear();
-    }
-
-    private void OnSignal(PosixSignalContext context)
-    {
-        context.Cancel = true;
-        var number = context.Signal switch
-        {
-            PosixSignal.SIGINT => 2,
-            PosixSignal.SIGQUIT => 3,
-            PosixSignal.SIGTERM => 15,
-            _ => 0,
-        };
-        if (Interlocked.Increment(ref _signals) == 1)
-        {
-            LogStopping(logger, context.Signal);
-            lifetime.StopApplication();
-            return;
-        }
-
-        // Straight to stderr: the console logger writes on its own thread, which an immediate exit does not wait for.
-        Console.Error.WriteLine($"engine: {context.Signal} received again: exiting now (code {128 + number}) without finishing the drain");
-        Console.Error.Flush();
-        Engine.Native.ProcessExit.Now(128 + number);
-    }
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "{Signal} received: stopping (stop intake, drain the ring); a second signal exits at once")]
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "{Signal} received: stopping (a start in progress finishes first; then stop intake, drain the ring); a second signal exits at once")]
     private static partial void LogStopping(ILogger logger, PosixSignal signal);
 }

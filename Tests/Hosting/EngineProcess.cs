@@ -12,7 +12,7 @@ public sealed partial class EngineProcess : IDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
-    private readonly StringBuilder _error = new();
+    private readonly StringBuilder _errors = new();
     private readonly object _gate = new();
 
     /// <summary>Starts the engine on the synthetic market (no venue) with extra environment variables.</summary>
@@ -79,11 +79,7 @@ public sealed partial class EngineProcess : IDisposable
 
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            Append(e.Data);
-            AppendError(e.Data);
-        };
+        _process.ErrorDataReceived += (_, e) => Append(e.Data, error: true);
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -100,14 +96,14 @@ public sealed partial class EngineProcess : IDisposable
         }
     }
 
-    /// <summary>What the engine wrote to stderr alone (its refusals), line by line.</summary>
+    /// <summary>What the engine wrote to stderr alone, line by line (complete once the process has exited and <see cref="WaitForExit"/> returned).</summary>
     public string[] ErrorLines
     {
         get
         {
             lock (_gate)
             {
-                return _error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                return _errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
             }
         }
     }
@@ -187,7 +183,7 @@ public sealed partial class EngineProcess : IDisposable
         _process.Dispose();
     }
 
-    private void Append(string? line)
+    private void Append(string? line, bool error = false)
     {
         if (line is null)
         {
@@ -197,19 +193,10 @@ public sealed partial class EngineProcess : IDisposable
         lock (_gate)
         {
             _output.AppendLine(line);
-        }
-    }
-
-    private void AppendError(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            _error.Append(line).Append('\n');
+            if (error)
+            {
+                _errors.Append(line).Append('\n');
+            }
         }
     }
 

@@ -80,6 +80,7 @@ public sealed class LaunchTests
         Assert.Contains("ENVIRONMENT 'staging' must be development or production.", errors);
         Assert.Contains(errors, e => e.StartsWith("LOG_LEVEL 'loud'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("RECONCILIATION_INTERVAL '-5'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("BINANCE_API_SECRET", StringComparison.Ordinal));
         Assert.Contains("BINANCE_API_SECRET is set without BINANCE_API_KEY; set both or neither.", errors);
         Assert.DoesNotContain(errors, e => e.Contains("s3cr3t", StringComparison.Ordinal));
     }
@@ -116,8 +117,7 @@ public sealed class LaunchTests
         using var engine = new EngineProcess(["--mode", "live"], [("Engine__Control__Port", "0"), ("Engine__Metrics__Port", "0")]);
 
         Assert.Equal(2, engine.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.Contains("engine: live mode needs API keys: BINANCE_API_KEY and BINANCE_API_SECRET are not set.", engine.Output, StringComparison.Ordinal);
-        Assert.Contains("engine: refusing to start", engine.Output, StringComparison.Ordinal);
+        Assert.Equal(["engine: live mode needs API keys: BINANCE_API_KEY and BINANCE_API_SECRET are not set."], engine.ErrorLines);
         Assert.DoesNotContain("Ring buffer ready", engine.Output, StringComparison.Ordinal);
     }
 

@@ -23,6 +23,9 @@ namespace Engine.Control.Grpc;
 /// </summary>
 public sealed partial class EngineControlService : EngineControl.EngineControlBase
 {
+    /// <summary>The largest request the control plane reads (every request of ours is a few short fields); larger ones are refused RESOURCE_EXHAUSTED.</summary>
+    public const int MaxRequestBytes = 64 * 1024;
+
     private const int MaxReasonLength = 200;
 
     private readonly PipelineService _service;
@@ -167,7 +170,8 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
         ArgumentNullException.ThrowIfNull(request);
         if (request.Symbol.Length > 0 && !IsSymbolName(request.Symbol))
         {
-            throw Invalid("ListOrders", $"symbol '{request.Symbol}' is not a symbol name (upper-case letters, digits and '_', at most {SymbolTable.MaxNameLength})");
+            // Never echoed as given: the reply shows at most a symbol's length of it, anything but a name's characters as '?'.
+            throw Invalid("ListOrders", $"symbol '{Preview(request.Symbol)}' ({request.Symbol.Length} characters) is not a symbol name (upper-case letters, digits and '_', at most {SymbolTable.MaxNameLength})");
         }
 
         var execution = _parts.GetService(typeof(ExecutionService)) as ExecutionService
@@ -409,14 +413,55 @@ public sealed partial class EngineControlService : EngineControl.EngineControlBa
 
     private void CheckReason(string rpc, string reason)
     {
-        if (reason.Length > MaxReasonLength || reason.Any(char.IsControl))
+        // The reason reaches the log: no line breaks or separators that would forge a line, no invisible formatting
+        // (bidirectional overrides) that would make it read as something else, no broken surrogates.
+        if (reason.Length > MaxReasonLength || !IsPrintable(reason))
         {
-            throw Invalid(rpc, $"reason must be at most {MaxReasonLength} printable characters");
+            throw Invalid(rpc, $"reason must be at most {MaxReasonLength} printable characters (got {reason.Length} characters)");
         }
     }
 
+    internal static bool IsPrintable(string text)
+    {
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            if (System.Text.Rune.DecodeFromUtf16(rest, out var rune, out var used) != System.Buffers.OperationStatus.Done)
+            {
+                return false;
+            }
+
+            if (System.Text.Rune.GetUnicodeCategory(rune) is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+                or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator
+                or System.Globalization.UnicodeCategory.PrivateUse or System.Globalization.UnicodeCategory.OtherNotAssigned)
+            {
+                return false;
+            }
+
+            rest = rest[used..];
+        }
+
+        return true;
+    }
+
     private static bool IsSymbolName(string symbol) =>
-        symbol.Length <= SymbolTable.MaxNameLength && symbol.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_');
+        symbol.Length <= SymbolTable.MaxNameLength && symbol.All(IsSymbolChar);
+
+    private static bool IsSymbolChar(char c) => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_';
+
+    /// <summary>At most a symbol name's length of <paramref name="input"/>, every character a name cannot hold shown as '?'.</summary>
+    internal static string Preview(string input)
+    {
+        var shown = input.Length <= SymbolTable.MaxNameLength ? input : input[..SymbolTable.MaxNameLength];
+        var preview = string.Create(shown.Length, shown, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = IsSymbolChar(source[i]) || char.IsAsciiLetterLower(source[i]) ? source[i] : '?';
+            }
+        });
+        return input.Length > shown.Length ? preview + "…" : preview;
+    }
 
     internal static Mode ToProto(EngineMode mode) => mode switch
     {

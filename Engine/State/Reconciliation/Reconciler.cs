@@ -154,6 +154,13 @@ public sealed partial class Reconciler : BackgroundService, IAsyncDisposable
         {
             // Stopping.
         }
+        catch (Exception ex)
+        {
+            // Nobody awaits the schedule while it runs: an end it did not choose must be seen (the log, the failed
+            // count, and health once the last success is too old), not left in a task nobody observes.
+            Counters.Failed(NowMs);
+            Log.ScheduleEnded(_logger, ex);
+        }
     }
 
     private async Task ScheduledRunAsync(CancellationToken stop)
@@ -693,6 +700,9 @@ public sealed partial class Reconciler : BackgroundService, IAsyncDisposable
 
         [LoggerMessage(EventId = 1824, Level = LogLevel.Error, Message = "Reconciliation run crashed; the schedule goes on")]
         public static partial void RunCrashed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1827, Level = LogLevel.Critical, Message = "Reconciliation schedule ended on a fault: no more scheduled runs until a restart (enginectl reconcile still runs one)")]
+        public static partial void ScheduleEnded(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 1825, Level = LogLevel.Warning, Message = "Account query failed during reconciliation: {Error}; no Account event this run")]
         public static partial void AccountFailed(ILogger logger, VenueError error);

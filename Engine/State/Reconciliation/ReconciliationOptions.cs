@@ -44,9 +44,10 @@ public sealed class ReconciliationOptionsValidator : IValidateOptions<Reconcilia
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         const string prefix = ReconciliationOptions.Section;
-        if (options.Interval < TimeSpan.FromSeconds(1))
+        // At most a day: the schedule's timer takes no more than about 49.7 days, and a run a day is already far apart.
+        if (options.Interval < TimeSpan.FromSeconds(1) || options.Interval > TimeSpan.FromDays(1))
         {
-            failures.Add($"{prefix}:Interval must be at least 1 second (got {options.Interval}).");
+            failures.Add($"{prefix}:Interval must be 1 second to 1 day (got {options.Interval}).");
         }
 
         if (options.ConfirmDelay < TimeSpan.Zero || options.ConfirmDelay > TimeSpan.FromMinutes(1))
