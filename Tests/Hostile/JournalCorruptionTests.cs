@@ -97,8 +97,7 @@ public sealed class JournalCorruptionTests
         using var engine = new EngineProcess(["--mode", "paper", "--recover-from-venue"], []);
         Assert.Equal(2, engine.WaitForExit(JournalFixtures.ExitTimeout));
         Assert.Equal(
-            ["engine: --recover-from-venue applies to --mode live or sim only: paper mode has no venue whose positions could replace a damaged journal.",
-             "engine: refusing to start (Engine --help for usage)"],
+            ["engine: --recover-from-venue applies to --mode live or sim only: paper mode has no venue whose positions could replace a damaged journal."],
             engine.ErrorLines);
     }
 
