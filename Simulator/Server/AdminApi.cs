@@ -6,7 +6,8 @@ namespace Simulator;
 /// <summary>
 /// Fault switches over HTTP under /_sim/ on the venue's own port (POST, query parameters):
 /// drop-websockets · stall?seconds=N[&amp;stream=btcusdt@kline_1m] · delay?ms=N · fail?count=K&amp;status=429|418|500|503|400&amp;code=-1001|-1021|…
-/// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N · reset; GET state.
+/// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N
+/// · poison?stream=bnbusdt@aggTrade&amp;field=p&amp;value=0[&amp;count=K] · reset; GET state.
 /// </summary>
 internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogger log)
 {
@@ -89,7 +90,26 @@ internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogge
                 var skew = arg("ms", 0);
                 venue.Clock.SkewMs = skew;
                 return Done(w => w.WriteNumber("skewMs", skew));
+            case "poison":
+                var stream = q["stream"].ToString();
+                var field = q["field"].ToString();
+                var value = q["value"].ToString();
+                var times = (int)arg("count", 1);
+                if (stream.Length == 0 || !stream.Contains('@', StringComparison.Ordinal) || field.Length == 0 || value.Length == 0)
+                {
+                    throw new ArgumentException("poison needs stream (e.g. bnbusdt@aggTrade), field (e.g. p) and value (e.g. 0)");
+                }
+
+                hub.Poisons.Set(stream, field, value, times);
+                return Done(w =>
+                {
+                    w.WriteString("stream", stream);
+                    w.WriteString("field", field);
+                    w.WriteString("value", value);
+                    w.WriteNumber("count", times);
+                });
             case "reset":
+                hub.Poisons.Clear();
                 faults.Clear();
                 venue.Clock.SkewMs = 0;
                 venue.RejectNextOrders(0, -2010);
