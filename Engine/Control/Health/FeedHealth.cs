@@ -96,13 +96,13 @@ public sealed class FeedHealth(FeedService feed) : IHealthComponent
     }
 
     /// <summary>The metric label of a refusal reason (<c>engine_feed_frames_refused_total{reason}</c>).</summary>
-    public static string Label(Feed.Parsing.RefusalReason reason) => reason switch
+    public static string Label(Feed.Parsing.FrameRefusal reason) => reason switch
     {
-        Feed.Parsing.RefusalReason.Price => "price",
-        Feed.Parsing.RefusalReason.Quantity => "quantity",
-        Feed.Parsing.RefusalReason.KlineRange => "kline_range",
-        Feed.Parsing.RefusalReason.EventTime => "event_time",
-        Feed.Parsing.RefusalReason.Id => "id",
+        Feed.Parsing.FrameRefusal.Price => "price",
+        Feed.Parsing.FrameRefusal.Quantity => "quantity",
+        Feed.Parsing.FrameRefusal.KlineRange => "kline_range",
+        Feed.Parsing.FrameRefusal.EventTime => "event_time",
+        Feed.Parsing.FrameRefusal.Id => "id",
         _ => "none",
     };
 }

@@ -19,8 +19,8 @@ public sealed class FeedMetrics(FeedService feed) : IMetricsSource
         (FrameOutcome.UnknownStream, "unknown_stream"), (FrameOutcome.Malformed, "malformed"), (FrameOutcome.Refused, "refused"),
     ];
 
-    private static readonly RefusalReason[] s_refusals =
-        [RefusalReason.Price, RefusalReason.Quantity, RefusalReason.KlineRange, RefusalReason.EventTime, RefusalReason.Id];
+    private static readonly FrameRefusal[] s_refusals =
+        [FrameRefusal.Price, FrameRefusal.Quantity, FrameRefusal.KlineRange, FrameRefusal.EventTime, FrameRefusal.Id];
 
     private readonly long[] _buckets = new long[Telemetry.LatencyHistogram.BucketCount];
     private readonly long[] _sum = new long[Telemetry.LatencyHistogram.BucketCount];

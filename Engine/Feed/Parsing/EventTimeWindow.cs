@@ -7,15 +7,16 @@ namespace Engine.Feed.Parsing;
 /// venue's time at the frame's arrival. One per parser (not thread-safe).
 /// </summary>
 /// <remarks>
-/// Reading the venue clock costs a wall-clock read; the window reads it at most once a second and extrapolates from
-/// the frame's arrival timestamp in between, so a frame costs a subtraction. The error (clock drift over a second)
-/// is far below any sensible skew.
+/// Reading the venue clock costs a wall-clock read; the window reads it at most every 100 ms and extrapolates from
+/// the frame's arrival timestamp in between, so a frame costs a subtraction. The error (the venue clock's drift, or
+/// an accelerated simulator's lead, over 100 ms) is far below any sensible skew.
 /// </remarks>
 public sealed class EventTimeWindow
 {
     private readonly Func<long> _venueNowMs;
     private readonly long _maxSkewMs;
     private readonly long _ticksPerSecond = Stopwatch.Frequency;
+    private readonly long _readEveryTicks = Stopwatch.Frequency / 10;
     private long _anchorTicks;
     private long _anchorVenueMs;
     private bool _anchored;
@@ -35,7 +36,7 @@ public sealed class EventTimeWindow
     public bool Accepts(long timeMs, long receivedTimestamp)
     {
         var elapsed = receivedTimestamp - _anchorTicks;
-        if (!_anchored || (ulong)elapsed >= (ulong)_ticksPerSecond)
+        if (!_anchored || (ulong)elapsed >= (ulong)_readEveryTicks)
         {
             _anchorTicks = receivedTimestamp;
             _anchorVenueMs = _venueNowMs();

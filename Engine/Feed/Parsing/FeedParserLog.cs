@@ -12,5 +12,5 @@ internal static partial class FeedParserLog
     public static partial void ErrorReply(ILogger logger, int sampleLength, int length, string sample);
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Market-data event refused as impossible: {Reason} ({Detail}) in a {Kind} of {Symbol}; further refusals for this reason are counted, not logged. First {SampleLength} of {Length} bytes: {Sample}")]
-    public static partial void EventRefused(ILogger logger, RefusalReason reason, string detail, string kind, string symbol, int sampleLength, int length, string sample);
+    public static partial void EventRefused(ILogger logger, FrameRefusal reason, string detail, string kind, string symbol, int sampleLength, int length, string sample);
 }

@@ -4,7 +4,7 @@ using Engine.Model;
 namespace Engine.Feed.Parsing;
 
 /// <summary>
-/// The feed's record of impossible values refused at the boundary: totals per <see cref="RefusalReason"/>, and per
+/// The feed's record of impossible values refused at the boundary: totals per <see cref="FrameRefusal"/>, and per
 /// symbol the last refusal and whether its ids are being re-synced. Shared by every parser and session of a feed
 /// and read by health and metrics.
 /// </summary>
@@ -14,8 +14,8 @@ namespace Engine.Feed.Parsing;
 /// </remarks>
 public sealed class FeedRefusals
 {
-    /// <summary>How many <see cref="RefusalReason"/> values there are (None included).</summary>
-    public const int ReasonCount = (int)RefusalReason.Id + 1;
+    /// <summary>How many <see cref="FrameRefusal"/> values there are (None included).</summary>
+    public const int ReasonCount = (int)FrameRefusal.Id + 1;
 
     private readonly long[] _totals = new long[ReasonCount];
     private readonly long[] _perSymbol;
@@ -38,7 +38,7 @@ public sealed class FeedRefusals
     }
 
     /// <summary>Events refused for this reason.</summary>
-    public long Of(RefusalReason reason) => Volatile.Read(ref _totals[(int)reason]);
+    public long Of(FrameRefusal reason) => Volatile.Read(ref _totals[(int)reason]);
 
     /// <summary>Events refused, all reasons.</summary>
     public long Total
@@ -68,10 +68,10 @@ public sealed class FeedRefusals
     public bool IsResyncing(SymbolId symbol) => Fits(symbol) && Volatile.Read(ref _resyncing[symbol.Value]) != 0;
 
     /// <summary>The last refusal of <paramref name="symbol"/>: its reason and Stopwatch timestamp, or (None, 0).</summary>
-    public (RefusalReason Reason, long Timestamp) LastOf(SymbolId symbol) =>
-        Fits(symbol) ? ((RefusalReason)Volatile.Read(ref _lastReason[symbol.Value]), Volatile.Read(ref _lastTimestamp[symbol.Value])) : (RefusalReason.None, 0);
+    public (FrameRefusal Reason, long Timestamp) LastOf(SymbolId symbol) =>
+        Fits(symbol) ? ((FrameRefusal)Volatile.Read(ref _lastReason[symbol.Value]), Volatile.Read(ref _lastTimestamp[symbol.Value])) : (FrameRefusal.None, 0);
 
-    internal void Count(RefusalReason reason, SymbolId symbol)
+    internal void Count(FrameRefusal reason, SymbolId symbol)
     {
         Interlocked.Increment(ref _totals[(int)reason]);
         if (Fits(symbol))

@@ -57,7 +57,7 @@ public sealed class FrameCounters
     public long Of(FrameProblem problem) => Volatile.Read(ref _problems[(int)problem]);
 
     /// <summary>Events refused for this reason (outcome <see cref="FrameOutcome.Refused"/>).</summary>
-    public long Of(RefusalReason reason) => Volatile.Read(ref _refusals[(int)reason]);
+    public long Of(FrameRefusal reason) => Volatile.Read(ref _refusals[(int)reason]);
 
     internal void CountReaderPass() => _readerPasses++;
 
@@ -82,7 +82,7 @@ public sealed class FrameCounters
         _problems[(int)problem]++;
     }
 
-    internal void CountRefusal(RefusalReason reason, int bytes)
+    internal void CountRefusal(FrameRefusal reason, int bytes)
     {
         _bytes += bytes;
         _outcomes[(int)FrameOutcome.Refused]++;

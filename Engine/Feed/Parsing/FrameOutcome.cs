@@ -20,7 +20,7 @@ public enum FrameOutcome : byte
 
     /// <summary>
     /// A well-formed event whose values cannot be true (a price of zero, a negative quantity, an event time far from
-    /// the venue's clock, ...); counted per <see cref="RefusalReason"/>. The event's header names the kind and symbol
+    /// the venue's clock, ...); counted per <see cref="FrameRefusal"/>. The event's header names the kind and symbol
     /// refused; it must not be published.
     /// </summary>
     Refused,
@@ -31,7 +31,7 @@ public enum FrameOutcome : byte
 /// <see cref="FeedRefusals"/>). Few on purpose: each is one value of the <c>reason</c> label of
 /// <c>engine_feed_frames_refused_total</c>.
 /// </summary>
-public enum RefusalReason : byte
+public enum FrameRefusal : byte
 {
     None = 0,
 
@@ -98,7 +98,7 @@ public enum FrameProblem : byte
     /// <summary>A decimal string that fixed-point cannot hold exactly (exponent, more than 8 decimals, overflow, stray bytes).</summary>
     BadNumber,
 
-    /// <summary>A negative kline trade count (negative prices and quantities are refused, see <see cref="RefusalReason"/>).</summary>
+    /// <summary>A negative kline trade count (negative prices and quantities are refused, see <see cref="FrameRefusal"/>).</summary>
     NegativeValue,
 
     /// <summary>No event type (<c>e</c>) and not a reply to a request.</summary>

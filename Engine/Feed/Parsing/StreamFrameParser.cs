@@ -504,7 +504,7 @@ public sealed partial class StreamFrameParser
         evt.Trade.FirstTradeId = first;
         evt.Trade.LastTradeId = last;
         evt.Trade.BuyerIsMaker = buyerIsMaker;
-        var refusal = id < 0 || first < 0 || first > last ? RefusalReason.Id : TradeRefusal(price, quantity, time, received);
+        var refusal = id < 0 || first < 0 || first > last ? FrameRefusal.Id : TradeRefusal(price, quantity, time, received);
         return Conclude(MarketEventKind.Trade, refusal, symbol, frame);
     }
 
@@ -544,7 +544,7 @@ public sealed partial class StreamFrameParser
         evt.Trade.FirstTradeId = id;
         evt.Trade.LastTradeId = id;
         evt.Trade.BuyerIsMaker = buyerIsMaker;
-        var refusal = id < 0 ? RefusalReason.Id : TradeRefusal(price, quantity, time, received);
+        var refusal = id < 0 ? FrameRefusal.Id : TradeRefusal(price, quantity, time, received);
         return Conclude(MarketEventKind.Trade, refusal, symbol, frame);
     }
 
@@ -609,9 +609,9 @@ public sealed partial class StreamFrameParser
 
         // A minute without trades is a legal kline (volume 0, all four prices the previous close), so volumes may be
         // zero; a price of zero or prices outside their own low..high may not.
-        var refusal = open <= 0 || high <= 0 || low <= 0 || close <= 0 ? RefusalReason.Price
-            : volume < 0 || quoteVolume < 0 ? RefusalReason.Quantity
-            : low > Math.Min(open, close) || high < Math.Max(open, close) ? RefusalReason.KlineRange
+        var refusal = open <= 0 || high <= 0 || low <= 0 || close <= 0 ? FrameRefusal.Price
+            : volume < 0 || quoteVolume < 0 ? FrameRefusal.Quantity
+            : low > Math.Min(open, close) || high < Math.Max(open, close) ? FrameRefusal.KlineRange
             : TimeRefusal(eventTime, received);
         return Conclude(MarketEventKind.Candle, refusal, symbol, frame);
     }
@@ -638,9 +638,9 @@ public sealed partial class StreamFrameParser
 
         // The best level of a book side exists only while it holds a quantity, so a zero quantity is as impossible as
         // a zero price (an empty side is not a state a perpetual's book ticker reports).
-        var refusal = updateId < 0 ? RefusalReason.Id
-            : bid <= 0 || ask <= 0 ? RefusalReason.Price
-            : bidQuantity <= 0 || askQuantity <= 0 ? RefusalReason.Quantity
+        var refusal = updateId < 0 ? FrameRefusal.Id
+            : bid <= 0 || ask <= 0 ? FrameRefusal.Price
+            : bidQuantity <= 0 || askQuantity <= 0 ? FrameRefusal.Quantity
             : TimeRefusal(eventTime, received);
         return Conclude(MarketEventKind.Quote, refusal, symbol, frame);
     }
@@ -667,7 +667,7 @@ public sealed partial class StreamFrameParser
 
         // Only the mark price must be positive: the index and the estimated settle price are informative and may be
         // zero for a contract without them; the funding rate may be negative.
-        var refusal = mark <= 0 || index < 0 || settle < 0 ? RefusalReason.Price : TimeRefusal(eventTime, received);
+        var refusal = mark <= 0 || index < 0 || settle < 0 ? FrameRefusal.Price : TimeRefusal(eventTime, received);
         return Conclude(MarketEventKind.MarkPrice, refusal, symbol, frame);
     }
 
@@ -824,19 +824,19 @@ public sealed partial class StreamFrameParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private RefusalReason TradeRefusal(long price, long quantity, long time, long received) =>
-        price <= 0 ? RefusalReason.Price : quantity <= 0 ? RefusalReason.Quantity : TimeRefusal(time, received);
+    private FrameRefusal TradeRefusal(long price, long quantity, long time, long received) =>
+        price <= 0 ? FrameRefusal.Price : quantity <= 0 ? FrameRefusal.Quantity : TimeRefusal(time, received);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private RefusalReason TimeRefusal(long time, long received) =>
-        _eventTimes is null || _eventTimes.Accepts(time, received) ? RefusalReason.None : RefusalReason.EventTime;
+    private FrameRefusal TimeRefusal(long time, long received) =>
+        _eventTimes is null || _eventTimes.Accepts(time, received) ? FrameRefusal.None : FrameRefusal.EventTime;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private FrameOutcome Conclude(MarketEventKind kind, RefusalReason refusal, SymbolId symbol, ReadOnlySpan<byte> frame) =>
-        refusal == RefusalReason.None ? Emit(kind, frame) : Refuse(refusal, symbol, frame);
+    private FrameOutcome Conclude(MarketEventKind kind, FrameRefusal refusal, SymbolId symbol, ReadOnlySpan<byte> frame) =>
+        refusal == FrameRefusal.None ? Emit(kind, frame) : Refuse(refusal, symbol, frame);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private FrameOutcome Refuse(RefusalReason reason, SymbolId symbol, ReadOnlySpan<byte> frame)
+    private FrameOutcome Refuse(FrameRefusal reason, SymbolId symbol, ReadOnlySpan<byte> frame)
     {
         _counters.CountRefusal(reason, frame.Length);
         _refusals?.Count(reason, symbol);
@@ -939,13 +939,13 @@ public sealed partial class StreamFrameParser
         _ => problem.ToString(),
     };
 
-    private string Describe(RefusalReason reason) => reason switch
+    private string Describe(FrameRefusal reason) => reason switch
     {
-        RefusalReason.Price => "a price of zero or below",
-        RefusalReason.Quantity => "a quantity of zero or below (a kline volume below zero)",
-        RefusalReason.KlineRange => "an open or close outside the kline's low..high",
-        RefusalReason.EventTime => string.Create(CultureInfo.InvariantCulture, $"an event time more than {_eventTimes?.MaxSkewMs ?? 0} ms from the venue's clock"),
-        RefusalReason.Id => "a negative id (or an aggregate trade's first id after its last)",
+        FrameRefusal.Price => "a price of zero or below",
+        FrameRefusal.Quantity => "a quantity of zero or below (a kline volume below zero)",
+        FrameRefusal.KlineRange => "an open or close outside the kline's low..high",
+        FrameRefusal.EventTime => string.Create(CultureInfo.InvariantCulture, $"an event time more than {_eventTimes?.MaxSkewMs ?? 0} ms from the venue's clock"),
+        FrameRefusal.Id => "a negative id (or an aggregate trade's first id after its last)",
         _ => reason.ToString(),
     };
 

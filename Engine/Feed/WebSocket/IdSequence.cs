@@ -34,9 +34,13 @@ internal struct IdSequence
     private long _candidate;
     private int _agreeing;
     private bool _started;
+    private bool _openForward;
 
     /// <summary>The last id published (meaningless before the first).</summary>
     public readonly long Last => _last;
+
+    /// <summary>Whether an id has been seen.</summary>
+    public readonly bool IsStarted => _started;
 
     /// <summary>Whether refused ids are waiting for confirmation of a new range.</summary>
     public readonly bool IsSuspect => _agreeing > 0;
@@ -54,10 +58,11 @@ internal struct IdSequence
         // Differences as unsigned: exact for any two longs, whichever way they lie.
         if (id > _last)
         {
-            if ((ulong)(id - _last) <= (ulong)maxJump)
+            if ((ulong)(id - _last) <= (ulong)maxJump || _openForward)
             {
                 _last = id;
                 _agreeing = 0;
+                _openForward = false;
                 return IdVerdict.Next;
             }
         }
@@ -80,4 +85,10 @@ internal struct IdSequence
 
     /// <summary>Forgets the refused ids gathered as evidence (a new connection gathers its own).</summary>
     public void ForgetEvidence() => _agreeing = 0;
+
+    /// <summary>
+    /// Lets the next id lie any distance after the last: for a sequence that moves with time (mark-price event times)
+    /// after a connection was down, when the gap is as long as the outage and the times are bounded otherwise.
+    /// </summary>
+    public void OpenForward() => _openForward = true;
 }

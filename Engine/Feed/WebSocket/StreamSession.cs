@@ -149,6 +149,11 @@ internal sealed class StreamSession
                 _active = connection;
                 HoldForContinuityCheck();
                 ForgetIdEvidence();
+                foreach (var slot in _own)
+                {
+                    // Mark times jump by the outage; the parser keeps each of them near the venue's clock.
+                    slot.MarkTimes.OpenForward();
+                }
             }
 
             try
@@ -497,7 +502,7 @@ internal sealed class StreamSession
 
     private void RefuseId(SymbolSlot slot, in MarketEvent data)
     {
-        _refusals.Count(RefusalReason.Id, slot.Id);
+        _refusals.Count(FrameRefusal.Id, slot.Id);
         _refusals.SetResyncing(slot.Id, true);
         if (!slot.IdRefusalLogged)
         {
