@@ -120,6 +120,21 @@ public sealed class FeedOptions
     /// <summary>How long after a minute's end its closed kline may take before the minute counts as missing.</summary>
     public TimeSpan CandleGrace { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How far an event time may lie from the venue's clock (synchronized over REST) before the event is refused as
+    /// impossible; either way, so a frame arriving this late is refused too.
+    /// </summary>
+    public TimeSpan MaxEventTimeSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How far a symbol's trade id or book update id may lie from its last one before it is refused as impossible
+    /// (per symbol, relative to the last id: the venue's ids grow by small steps).
+    /// </summary>
+    public long MaxIdJump { get; set; } = 1_000_000_000;
+
+    /// <summary>Consecutive refused ids of one connection that must agree on a new range before the symbol re-syncs to it.</summary>
+    public int IdResyncFrames { get; set; } = 3;
+
     /// <summary>Initial receive buffer per connection; grows (doubling) only for a larger message, and shrinks back after it.</summary>
     public int ReceiveBufferSize { get; set; } = 64 * 1024;
 
@@ -176,6 +191,10 @@ public sealed class FeedOptionsValidator : IValidateOptions<FeedOptions>
         Check(options.WarmupMinutes is >= 0 and <= 10_000, nameof(FeedOptions.WarmupMinutes), "must be 0..10000");
         Check(options.HealthWindow >= TimeSpan.FromMinutes(1), nameof(FeedOptions.HealthWindow), "must be at least one minute");
         Check(options.CandleGrace >= TimeSpan.Zero && options.CandleGrace < TimeSpan.FromMinutes(1), nameof(FeedOptions.CandleGrace), "must be 0..60 s");
+        Check(options.MaxEventTimeSkew >= TimeSpan.FromSeconds(1) && options.MaxEventTimeSkew <= TimeSpan.FromDays(1), nameof(FeedOptions.MaxEventTimeSkew),
+            "must be 1 s..1 day");
+        Check(options.MaxIdJump is >= 1000 and <= 1_000_000_000_000_000, nameof(FeedOptions.MaxIdJump), "must be 1000..10^15");
+        Check(options.IdResyncFrames is >= 2 and <= 100, nameof(FeedOptions.IdResyncFrames), "must be 2..100");
         Check(options.ReceiveBufferSize is >= 1024 and <= 16 * 1024 * 1024, nameof(FeedOptions.ReceiveBufferSize), "must be 1 KiB..16 MiB");
         Check(options.MaxMessageBytes is >= 4 * 1024 and <= 64 * 1024 * 1024 && options.MaxMessageBytes >= options.ReceiveBufferSize,
             nameof(FeedOptions.MaxMessageBytes), "must be 4 KiB..64 MiB and at least ReceiveBufferSize");

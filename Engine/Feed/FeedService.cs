@@ -68,10 +68,17 @@ public sealed class FeedService : IAsyncDisposable
         _logger = loggers.CreateLogger<FeedService>();
         _venueNowMs = venueNowMs ?? (() => rest.Clock.NowUnixMs);
         Candles = new CandleBoard(symbols, options.HealthWindow, options.CandleGrace);
+        Refusals = new FeedRefusals(symbols);
     }
 
     /// <summary>Per-symbol candle health (last candle age, missing minutes in the window, back-fills); any thread.</summary>
     public CandleBoard Candles { get; }
+
+    /// <summary>Impossible values refused at the boundary, per reason and per symbol, and id re-syncs; any thread.</summary>
+    public FeedRefusals Refusals { get; }
+
+    /// <summary>The name of a symbol of the feed's table.</summary>
+    public string SymbolName(SymbolId symbol) => _table.NameOf(symbol);
 
     /// <summary>The options in force.</summary>
     public FeedOptions Options => _options;
@@ -137,8 +144,9 @@ public sealed class FeedService : IAsyncDisposable
         {
             var plan = Plan[i];
             // One parser (and its single-writer counters) per connection; the session counts outcomes across connections.
-            sessions[i] = new StreamSession(plan, _options, _ring, _table, Candles, backfiller,
-                () => new StreamFrameParser(_table, new FrameCounters(), parserLogger), _stop, firstMinute, sessionLogger);
+            sessions[i] = new StreamSession(plan, _options, _ring, _table, Candles, backfiller, Refusals,
+                () => new StreamFrameParser(_table, new FrameCounters(), parserLogger, new EventTimeWindow(_venueNowMs, _options.MaxEventTimeSkew), Refusals),
+                _stop, firstMinute, sessionLogger);
         }
 
         var streamCount = Plan.Sum(p => p.Streams.Count);

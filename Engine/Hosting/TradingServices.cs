@@ -144,9 +144,13 @@ public static class TradingServices
             return;
         }
 
+        // The embedded simulator's clock is the venue's clock itself; at a speed other than 1 the REST-measured offset
+        // would drift away from it between syncs, and the feed judges event times and candle ages by it.
+        var simulator = venue.Simulator;
         services.AddSingleton(sp => new FeedService(
             sp.GetRequiredService<FeedOptions>(), sp.GetRequiredService<RingPipeline>().Ring, sp.GetRequiredService<SymbolTable>(),
-            sp.GetRequiredService<BinanceRestClient>(), sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<BinanceRestClient>(), sp.GetRequiredService<ILoggerFactory>(),
+            simulator is null ? null : () => simulator.ServerTimeMs));
 
         if (venue.Credentials is not null)
         {

@@ -7,7 +7,7 @@ namespace Simulator;
 /// Fault switches over HTTP under /_sim/ on the venue's own port (POST, query parameters):
 /// drop-websockets · stall?seconds=N[&amp;stream=btcusdt@kline_1m] · delay?ms=N · fail?count=K&amp;status=429|418|500|503|400&amp;code=-1001|-1021|…
 /// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N · starve?symbol=S&amp;minutes=N&amp;events=all|trades
-/// · oversize?bytes=N&amp;stream=market|user · reset; GET state.
+/// · oversize?bytes=N&amp;stream=market|user · poison?stream=bnbusdt@aggTrade&amp;field=p&amp;value=0[&amp;count=K] · reset; GET state.
 /// </summary>
 internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogger log)
 {
@@ -94,7 +94,26 @@ internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogge
                 return Starve(arg, q);
             case "oversize":
                 return Oversize(arg, q);
+            case "poison":
+                var stream = q["stream"].ToString();
+                var field = q["field"].ToString();
+                var value = q["value"].ToString();
+                var times = (int)arg("count", 1);
+                if (stream.Length == 0 || !stream.Contains('@', StringComparison.Ordinal) || field.Length == 0 || value.Length == 0)
+                {
+                    throw new ArgumentException("poison needs stream (e.g. bnbusdt@aggTrade), field (e.g. p) and value (e.g. 0)");
+                }
+
+                hub.Poisons.Set(stream, field, value, times);
+                return Done(w =>
+                {
+                    w.WriteString("stream", stream);
+                    w.WriteString("field", field);
+                    w.WriteString("value", value);
+                    w.WriteNumber("count", times);
+                });
             case "reset":
+                hub.Poisons.Clear();
                 faults.Clear();
                 hub.ClearStarvation();
                 venue.Clock.SkewMs = 0;

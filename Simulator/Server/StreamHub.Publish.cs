@@ -263,6 +263,12 @@ internal sealed partial class StreamHub
             return;
         }
 
+        if (Poisons.TryTake(stream, out var field, out var value))
+        {
+            var clean = build;
+            build = () => StreamPoisons.Apply(clean(), field, value);
+        }
+
         byte[]? raw = null;
         byte[]? wrapped = null;
         foreach (var s in list)

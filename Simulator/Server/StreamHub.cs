@@ -34,6 +34,9 @@ internal sealed partial class StreamHub : IVenueSink, IAsyncDisposable
 
     public Venue? Venue { get; set; }
 
+    /// <summary>The poison fault switch (<c>/_sim/poison</c>).</summary>
+    public StreamPoisons Poisons { get; } = new();
+
     public long MessagesSent => Interlocked.Read(ref _messagesSent);
 
     public int ConnectionCount

@@ -17,8 +17,11 @@ public sealed class FeedMetrics(FeedService feed) : IMetricsSource
     private static readonly (FrameOutcome Outcome, string Label)[] s_outcomes =
     [
         (FrameOutcome.Event, "event"), (FrameOutcome.Skipped, "skipped"), (FrameOutcome.UnknownSymbol, "unknown_symbol"),
-        (FrameOutcome.UnknownStream, "unknown_stream"), (FrameOutcome.Malformed, "malformed"),
+        (FrameOutcome.UnknownStream, "unknown_stream"), (FrameOutcome.Malformed, "malformed"), (FrameOutcome.Refused, "refused"),
     ];
+
+    private static readonly FrameRefusal[] s_refusals =
+        [FrameRefusal.Price, FrameRefusal.Quantity, FrameRefusal.KlineRange, FrameRefusal.EventTime, FrameRefusal.Id];
 
     private readonly long[] _buckets = new long[Telemetry.LatencyHistogram.BucketCount];
     private readonly long[] _sum = new long[Telemetry.LatencyHistogram.BucketCount];
@@ -60,6 +63,24 @@ public sealed class FeedMetrics(FeedService feed) : IMetricsSource
 
             writer.Sample("engine_feed_frames_total", sum, ("outcome", label));
         }
+
+        var refusals = feed.Refusals;
+        writer.Family("engine_feed_frames_refused_total", "counter", "Market events refused as impossible (zero or negative prices and quantities, klines outside their range, event times far from the venue clock, ids far from the symbol's last), by reason.");
+        foreach (var reason in s_refusals)
+        {
+            writer.Sample("engine_feed_frames_refused_total", refusals.Of(reason), ("reason", Health.FeedHealth.Label(reason)));
+        }
+
+        writer.Family("engine_feed_id_resyncs_total", "counter", "Times a symbol's ids moved to a new range that consecutive frames confirmed, and the feed re-synced to it.")
+            .Sample("engine_feed_id_resyncs_total", refusals.Resyncs);
+        var resyncing = 0;
+        foreach (var symbol in feed.Plan.SelectMany(p => p.Symbols).Distinct())
+        {
+            resyncing += refusals.IsResyncing(symbol) ? 1 : 0;
+        }
+
+        writer.Family("engine_feed_symbols_resyncing", "gauge", "Symbols with ids refused as far from their last and no new range confirmed yet.")
+            .Sample("engine_feed_symbols_resyncing", resyncing);
 
         long bytes = 0;
         long duplicates = 0;

@@ -188,6 +188,22 @@ public sealed class UserDataParser
             return UserDataFrameKind.UnknownSymbol;
         }
 
+        // Values no venue can report: they would move positions and PnL by what never happened.
+        if (order.Quantity.Mantissa < 0 || order.Price.Mantissa < 0 || order.Filled.Mantissa < 0 || order.LastQuantity.Mantissa < 0 || order.LastPrice.Mantissa < 0)
+        {
+            return Malformed("ORDER_TRADE_UPDATE with a negative quantity or price");
+        }
+
+        if (order.LastQuantity.Mantissa > 0 && order.LastPrice.Mantissa == 0)
+        {
+            return Malformed("ORDER_TRADE_UPDATE with a fill at a price of 0");
+        }
+
+        if (order.Filled.Mantissa < order.LastQuantity.Mantissa)
+        {
+            return Malformed("ORDER_TRADE_UPDATE whose filled quantity (z) is below its last fill (l)");
+        }
+
         evt.Begin(MarketEventKind.OrderUpdate, order.Symbol, eventTime, receivedTimestamp);
         ref var u = ref evt.OrderUpdate;
         u.OrderId = order.OrderId;
@@ -206,13 +222,27 @@ public sealed class UserDataParser
 
     private UserDataFrameKind CompleteAccount(ref AccountFields account, long eventTime, ref MarketEvent evt, long receivedTimestamp)
     {
+        // The sums first, on the side and wide: amounts that overflow them are refused before any state changes.
+        Int128 total = _unrealizedTotal;
         for (var i = 0; i < account.PendingCount; i++)
         {
             var (symbol, unrealized) = _pendingUnrealized[i];
-            var index = symbol.Value;
-            _unrealizedTotal = checked(_unrealizedTotal - _unrealizedBySymbol[index] + unrealized);
-            _unrealizedBySymbol[index] = unrealized;
+            total += (Int128)unrealized - Previous(symbol, i);
         }
+
+        var wallet = account.WalletFound ? account.Wallet : _wallet;
+        if (total < long.MinValue || total > long.MaxValue || wallet + total < long.MinValue || wallet + total > long.MaxValue)
+        {
+            return Malformed("ACCOUNT_UPDATE with a balance or unrealized PnL beyond range");
+        }
+
+        for (var i = 0; i < account.PendingCount; i++)
+        {
+            var (symbol, unrealized) = _pendingUnrealized[i];
+            _unrealizedBySymbol[symbol.Value] = unrealized;
+        }
+
+        _unrealizedTotal = (long)total;
 
         if (account.WalletFound)
         {
@@ -227,8 +257,22 @@ public sealed class UserDataParser
 
         evt.Begin(MarketEventKind.Account, SymbolId.None, eventTime, receivedTimestamp);
         evt.Account.WalletBalance = Notional.FromMantissa(_wallet);
-        evt.Account.Equity = Notional.FromMantissa(checked(_wallet + _unrealizedTotal));
+        evt.Account.Equity = Notional.FromMantissa(_wallet + _unrealizedTotal); // within range: checked above
         return UserDataFrameKind.AccountUpdate;
+    }
+
+    // A symbol's unrealized PnL before the i-th entry of this update: an earlier entry of the same update, or the state.
+    private long Previous(SymbolId symbol, int i)
+    {
+        for (var j = i - 1; j >= 0; j--)
+        {
+            if (_pendingUnrealized[j].Symbol == symbol)
+            {
+                return _pendingUnrealized[j].Unrealized;
+            }
+        }
+
+        return _unrealizedBySymbol[symbol.Value];
     }
 
     private bool ReadOrder(ref Utf8JsonReader reader, ref OrderFields order)

@@ -10,4 +10,7 @@ internal static partial class FeedParserLog
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "The venue answered a request with an error; further error replies are counted, not logged. First {SampleLength} of {Length} bytes: {Sample}")]
     public static partial void ErrorReply(ILogger logger, int sampleLength, int length, string sample);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Market-data event refused as impossible: {Reason} ({Detail}) in a {Kind} of {Symbol}; further refusals for this reason are counted, not logged. First {SampleLength} of {Length} bytes: {Sample}")]
+    public static partial void EventRefused(ILogger logger, FrameRefusal reason, string detail, string kind, string symbol, int sampleLength, int length, string sample);
 }

@@ -12,10 +12,11 @@ namespace Engine.Feed.Parsing;
 /// </remarks>
 public sealed class FrameCounters
 {
-    private readonly long[] _outcomes = new long[(int)FrameOutcome.Malformed + 1];
+    private readonly long[] _outcomes = new long[(int)FrameOutcome.Refused + 1];
     private readonly long[] _kinds = new long[MarketEventKinds.Count];
     private readonly long[] _skips = new long[(int)SkipReason.UnusedEvent + 1];
     private readonly long[] _problems = new long[(int)FrameProblem.UnknownSymbol + 1];
+    private readonly long[] _refusals = new long[FeedRefusals.ReasonCount];
     private long _bytes;
     private long _readerPasses;
 
@@ -55,6 +56,9 @@ public sealed class FrameCounters
     /// <summary>Frames dropped for this problem (outcomes UnknownSymbol, UnknownStream and Malformed).</summary>
     public long Of(FrameProblem problem) => Volatile.Read(ref _problems[(int)problem]);
 
+    /// <summary>Events refused for this reason (outcome <see cref="FrameOutcome.Refused"/>).</summary>
+    public long Of(FrameRefusal reason) => Volatile.Read(ref _refusals[(int)reason]);
+
     internal void CountReaderPass() => _readerPasses++;
 
     internal void CountEvent(MarketEventKind kind, int bytes)
@@ -76,5 +80,12 @@ public sealed class FrameCounters
         _bytes += bytes;
         _outcomes[(int)outcome]++;
         _problems[(int)problem]++;
+    }
+
+    internal void CountRefusal(FrameRefusal reason, int bytes)
+    {
+        _bytes += bytes;
+        _outcomes[(int)FrameOutcome.Refused]++;
+        _refusals[(int)reason]++;
     }
 }

@@ -17,6 +17,38 @@ public enum FrameOutcome : byte
 
     /// <summary>Not valid JSON, or a known event with a missing, mistyped or unparsable field.</summary>
     Malformed,
+
+    /// <summary>
+    /// A well-formed event whose values cannot be true (a price of zero, a negative quantity, an event time far from
+    /// the venue's clock, ...); counted per <see cref="FrameRefusal"/>. The event's header names the kind and symbol
+    /// refused; it must not be published.
+    /// </summary>
+    Refused,
+}
+
+/// <summary>
+/// Why a well-formed event was refused as impossible; counted per reason (<see cref="FrameCounters"/>,
+/// <see cref="FeedRefusals"/>). Few on purpose: each is one value of the <c>reason</c> label of
+/// <c>engine_feed_frames_refused_total</c>.
+/// </summary>
+public enum FrameRefusal : byte
+{
+    None = 0,
+
+    /// <summary>A price that must be positive is zero or negative (trade, kline open/high/low/close, bid, ask, mark), or an index or settle price is negative.</summary>
+    Price,
+
+    /// <summary>A quantity that must be positive is zero or negative (trade quantity, bid and ask quantity), or a kline volume is negative.</summary>
+    Quantity,
+
+    /// <summary>A kline whose low is above its open or close, or whose high is below them.</summary>
+    KlineRange,
+
+    /// <summary>An event time farther from the venue's clock than <c>Engine:Feed:MaxEventTimeSkew</c>.</summary>
+    EventTime,
+
+    /// <summary>A negative id, or one far from the symbol's last id (more than <c>Engine:Feed:MaxIdJump</c> away).</summary>
+    Id,
 }
 
 /// <summary>Why a well-formed frame was skipped; counted per reason in <see cref="FrameCounters"/>.</summary>
@@ -66,7 +98,7 @@ public enum FrameProblem : byte
     /// <summary>A decimal string that fixed-point cannot hold exactly (exponent, more than 8 decimals, overflow, stray bytes).</summary>
     BadNumber,
 
-    /// <summary>A negative price, quantity, volume or count.</summary>
+    /// <summary>A negative kline trade count (negative prices and quantities are refused, see <see cref="FrameRefusal"/>).</summary>
     NegativeValue,
 
     /// <summary>No event type (<c>e</c>) and not a reply to a request.</summary>

@@ -65,6 +65,9 @@ public sealed partial class StreamFrameParser
     private readonly ILogger _logger;
     private readonly Field[] _fields = new Field[4 * TableSize];
     private readonly bool[] _logged = new bool[(int)FrameProblem.UnknownSymbol + 1];
+    private readonly bool[] _refusalLogged = new bool[FeedRefusals.ReasonCount];
+    private readonly EventTimeWindow? _eventTimes;
+    private readonly FeedRefusals? _refusals;
     private bool _errorReplyLogged;
     private byte[] _scratch = [];
     private int _scratchUsed;
@@ -76,10 +79,21 @@ public sealed partial class StreamFrameParser
 
     /// <summary>Creates a parser that resolves symbols with <paramref name="symbols"/> and counts into <paramref name="counters"/>.</summary>
     public StreamFrameParser(SymbolTable symbols, FrameCounters counters, ILogger logger)
+        : this(symbols, counters, logger, null, null)
+    {
+    }
+
+    /// <summary>
+    /// As the other constructor, and refuses events whose time is outside <paramref name="eventTimes"/> (none: any
+    /// time, as for recorded frames), also counting every refusal into <paramref name="refusals"/> when given.
+    /// </summary>
+    public StreamFrameParser(SymbolTable symbols, FrameCounters counters, ILogger logger, EventTimeWindow? eventTimes, FeedRefusals? refusals)
     {
         _symbols = symbols ?? throw new ArgumentNullException(nameof(symbols));
         _counters = counters ?? throw new ArgumentNullException(nameof(counters));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _eventTimes = eventTimes;
+        _refusals = refusals;
     }
 
     /// <summary>The counters this parser writes.</summary>
@@ -474,8 +488,8 @@ public sealed partial class StreamFrameParser
         byte f;
         if ((p = ReadLong(t, f = (byte)'T', frame, out var time)) != 0
             || (p = ReadLong(t, f = (byte)'a', frame, out var id)) != 0
-            || (p = ReadFixed(t, f = (byte)'p', frame, false, out var price)) != 0
-            || (p = ReadFixed(t, f = (byte)'q', frame, false, out var quantity)) != 0
+            || (p = ReadFixed(t, f = (byte)'p', frame, out var price)) != 0
+            || (p = ReadFixed(t, f = (byte)'q', frame, out var quantity)) != 0
             || (p = ReadLong(t, f = (byte)'f', frame, out var first)) != 0
             || (p = ReadLong(t, f = (byte)'l', frame, out var last)) != 0
             || (p = ReadBool(t, f = (byte)'m', out var buyerIsMaker)) != 0)
@@ -490,7 +504,8 @@ public sealed partial class StreamFrameParser
         evt.Trade.FirstTradeId = first;
         evt.Trade.LastTradeId = last;
         evt.Trade.BuyerIsMaker = buyerIsMaker;
-        return Emit(MarketEventKind.Trade, frame);
+        var refusal = id < 0 || first < 0 || first > last ? FrameRefusal.Id : TradeRefusal(price, quantity, time, received);
+        return Conclude(MarketEventKind.Trade, refusal, symbol, frame);
     }
 
     private FrameOutcome RawTrade(int t, ReadOnlySpan<byte> frame, SymbolId symbol, long received, ref MarketEvent evt)
@@ -515,8 +530,8 @@ public sealed partial class StreamFrameParser
         byte f;
         if ((p = ReadLong(t, f = (byte)'T', frame, out var time)) != 0
             || (p = ReadLong(t, f = (byte)'t', frame, out var id)) != 0
-            || (p = ReadFixed(t, f = (byte)'p', frame, false, out var price)) != 0
-            || (p = ReadFixed(t, f = (byte)'q', frame, false, out var quantity)) != 0
+            || (p = ReadFixed(t, f = (byte)'p', frame, out var price)) != 0
+            || (p = ReadFixed(t, f = (byte)'q', frame, out var quantity)) != 0
             || (p = ReadBool(t, f = (byte)'m', out var buyerIsMaker)) != 0)
         {
             return Bad(p, f, frame);
@@ -529,7 +544,8 @@ public sealed partial class StreamFrameParser
         evt.Trade.FirstTradeId = id;
         evt.Trade.LastTradeId = id;
         evt.Trade.BuyerIsMaker = buyerIsMaker;
-        return Emit(MarketEventKind.Trade, frame);
+        var refusal = id < 0 ? FrameRefusal.Id : TradeRefusal(price, quantity, time, received);
+        return Conclude(MarketEventKind.Trade, refusal, symbol, frame);
     }
 
     private FrameOutcome Kline(int t, ReadOnlySpan<byte> frame, SymbolId symbol, long eventTime, long received, ref MarketEvent evt)
@@ -566,12 +582,12 @@ public sealed partial class StreamFrameParser
         FrameProblem p;
         byte f;
         if ((p = ReadLong(kt, f = (byte)'t', frame, out var openTime)) != 0
-            || (p = ReadFixed(kt, f = (byte)'o', frame, false, out var open)) != 0
-            || (p = ReadFixed(kt, f = (byte)'h', frame, false, out var high)) != 0
-            || (p = ReadFixed(kt, f = (byte)'l', frame, false, out var low)) != 0
-            || (p = ReadFixed(kt, f = (byte)'c', frame, false, out var close)) != 0
-            || (p = ReadFixed(kt, f = (byte)'v', frame, false, out var volume)) != 0
-            || (p = ReadFixed(kt, f = (byte)'q', frame, false, out var quoteVolume)) != 0
+            || (p = ReadFixed(kt, f = (byte)'o', frame, out var open)) != 0
+            || (p = ReadFixed(kt, f = (byte)'h', frame, out var high)) != 0
+            || (p = ReadFixed(kt, f = (byte)'l', frame, out var low)) != 0
+            || (p = ReadFixed(kt, f = (byte)'c', frame, out var close)) != 0
+            || (p = ReadFixed(kt, f = (byte)'v', frame, out var volume)) != 0
+            || (p = ReadFixed(kt, f = (byte)'q', frame, out var quoteVolume)) != 0
             || (p = ReadCount(kt, f = (byte)'n', frame, out var count)) != 0
             || (p = ReadBool(kt, f = (byte)'x', out var closed)) != 0)
         {
@@ -590,7 +606,14 @@ public sealed partial class StreamFrameParser
         evt.Candle.IntervalMinutes = (ushort)minutes;
         evt.Candle.IsClosed = closed;
         evt.Candle.IsBackfilled = false;
-        return Emit(MarketEventKind.Candle, frame);
+
+        // A minute without trades is a legal kline (volume 0, all four prices the previous close), so volumes may be
+        // zero; a price of zero or prices outside their own low..high may not.
+        var refusal = open <= 0 || high <= 0 || low <= 0 || close <= 0 ? FrameRefusal.Price
+            : volume < 0 || quoteVolume < 0 ? FrameRefusal.Quantity
+            : low > Math.Min(open, close) || high < Math.Max(open, close) ? FrameRefusal.KlineRange
+            : TimeRefusal(eventTime, received);
+        return Conclude(MarketEventKind.Candle, refusal, symbol, frame);
     }
 
     private FrameOutcome BookTicker(int t, ReadOnlySpan<byte> frame, SymbolId symbol, long eventTime, long received, ref MarketEvent evt)
@@ -598,10 +621,10 @@ public sealed partial class StreamFrameParser
         FrameProblem p;
         byte f;
         if ((p = ReadLong(t, f = (byte)'u', frame, out var updateId)) != 0
-            || (p = ReadFixed(t, f = (byte)'b', frame, false, out var bid)) != 0
-            || (p = ReadFixed(t, f = (byte)'B', frame, false, out var bidQuantity)) != 0
-            || (p = ReadFixed(t, f = (byte)'a', frame, false, out var ask)) != 0
-            || (p = ReadFixed(t, f = (byte)'A', frame, false, out var askQuantity)) != 0)
+            || (p = ReadFixed(t, f = (byte)'b', frame, out var bid)) != 0
+            || (p = ReadFixed(t, f = (byte)'B', frame, out var bidQuantity)) != 0
+            || (p = ReadFixed(t, f = (byte)'a', frame, out var ask)) != 0
+            || (p = ReadFixed(t, f = (byte)'A', frame, out var askQuantity)) != 0)
         {
             return Bad(p, f, frame);
         }
@@ -612,16 +635,23 @@ public sealed partial class StreamFrameParser
         evt.Quote.AskPrice = Price.FromMantissa(ask);
         evt.Quote.AskQuantity = Quantity.FromMantissa(askQuantity);
         evt.Quote.UpdateId = updateId;
-        return Emit(MarketEventKind.Quote, frame);
+
+        // The best level of a book side exists only while it holds a quantity, so a zero quantity is as impossible as
+        // a zero price (an empty side is not a state a perpetual's book ticker reports).
+        var refusal = updateId < 0 ? FrameRefusal.Id
+            : bid <= 0 || ask <= 0 ? FrameRefusal.Price
+            : bidQuantity <= 0 || askQuantity <= 0 ? FrameRefusal.Quantity
+            : TimeRefusal(eventTime, received);
+        return Conclude(MarketEventKind.Quote, refusal, symbol, frame);
     }
 
     private FrameOutcome MarkPrice(int t, ReadOnlySpan<byte> frame, SymbolId symbol, long eventTime, long received, ref MarketEvent evt)
     {
         FrameProblem p;
         byte f;
-        if ((p = ReadFixed(t, f = (byte)'p', frame, false, out var mark)) != 0
-            || (p = ReadFixed(t, f = (byte)'i', frame, false, out var index)) != 0
-            || (p = ReadFixed(t, f = (byte)'P', frame, false, out var settle)) != 0
+        if ((p = ReadFixed(t, f = (byte)'p', frame, out var mark)) != 0
+            || (p = ReadFixed(t, f = (byte)'i', frame, out var index)) != 0
+            || (p = ReadFixed(t, f = (byte)'P', frame, out var settle)) != 0
             || (p = ReadFundingRate(t, frame, out var funding, out f)) != 0
             || (p = ReadLong(t, f = (byte)'T', frame, out var nextFunding)) != 0)
         {
@@ -634,7 +664,11 @@ public sealed partial class StreamFrameParser
         evt.MarkPrice.EstimatedSettlePrice = Price.FromMantissa(settle);
         evt.MarkPrice.FundingRate = funding;
         evt.MarkPrice.NextFundingTimeMs = nextFunding;
-        return Emit(MarketEventKind.MarkPrice, frame);
+
+        // Only the mark price must be positive: the index and the estimated settle price are informative and may be
+        // zero for a contract without them; the funding rate may be negative.
+        var refusal = mark <= 0 || index < 0 || settle < 0 ? FrameRefusal.Price : TimeRefusal(eventTime, received);
+        return Conclude(MarketEventKind.MarkPrice, refusal, symbol, frame);
     }
 
     // Delivery contracts send "r":"" (no funding); read it as zero rather than drop their mark price.
@@ -648,7 +682,7 @@ public sealed partial class StreamFrameParser
             return FrameProblem.None;
         }
 
-        return ReadFixed(table, name, frame, true, out rate);
+        return ReadFixed(table, name, frame, out rate);
     }
 
     /// <summary>Minutes of a kline interval such as "1m", "4h", "1d", "1w"; 0 for anything else ("1s", "1M", garbage).</summary>
@@ -759,7 +793,8 @@ public sealed partial class StreamFrameParser
         return value < 0 ? FrameProblem.NegativeValue : FrameProblem.None;
     }
 
-    private FrameProblem ReadFixed(int table, byte name, ReadOnlySpan<byte> frame, bool allowNegative, out long mantissa)
+    // Any sign: whether a value may be negative (or zero) is the value checks' business, counted as a refusal.
+    private FrameProblem ReadFixed(int table, byte name, ReadOnlySpan<byte> frame, out long mantissa)
     {
         ref var field = ref FieldOf(table, name);
         mantissa = 0;
@@ -773,12 +808,7 @@ public sealed partial class StreamFrameParser
             return FrameProblem.WrongType;
         }
 
-        if (!FixedPoint.TryParse(ValueOf(in field, frame), out mantissa, out _))
-        {
-            return FrameProblem.BadNumber;
-        }
-
-        return mantissa < 0 && !allowNegative ? FrameProblem.NegativeValue : FrameProblem.None;
+        return FixedPoint.TryParse(ValueOf(in field, frame), out mantissa, out _) ? FrameProblem.None : FrameProblem.BadNumber;
     }
 
     private FrameProblem ReadBool(int table, byte name, out bool value)
@@ -791,6 +821,33 @@ public sealed partial class StreamFrameParser
         }
 
         return field.Type is JsonTokenType.True or JsonTokenType.False ? FrameProblem.None : FrameProblem.WrongType;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FrameRefusal TradeRefusal(long price, long quantity, long time, long received) =>
+        price <= 0 ? FrameRefusal.Price : quantity <= 0 ? FrameRefusal.Quantity : TimeRefusal(time, received);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FrameRefusal TimeRefusal(long time, long received) =>
+        _eventTimes is null || _eventTimes.Accepts(time, received) ? FrameRefusal.None : FrameRefusal.EventTime;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FrameOutcome Conclude(MarketEventKind kind, FrameRefusal refusal, SymbolId symbol, ReadOnlySpan<byte> frame) =>
+        refusal == FrameRefusal.None ? Emit(kind, frame) : Refuse(refusal, symbol, frame);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private FrameOutcome Refuse(FrameRefusal reason, SymbolId symbol, ReadOnlySpan<byte> frame)
+    {
+        _counters.CountRefusal(reason, frame.Length);
+        _refusals?.Count(reason, symbol);
+        if (!_refusalLogged[(int)reason])
+        {
+            _refusalLogged[(int)reason] = true;
+            FeedParserLog.EventRefused(_logger, reason, Describe(reason), KindName(_badKind), _symbols.NameOf(symbol),
+                Math.Min(frame.Length, SampleLength), frame.Length, Sample(frame));
+        }
+
+        return FrameOutcome.Refused;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -874,12 +931,22 @@ public sealed partial class StreamFrameParser
         FrameProblem.MissingField => "a required field is missing",
         FrameProblem.WrongType => "a field has the wrong JSON type",
         FrameProblem.BadNumber => "a decimal string is not an exact fixed-point number (8 decimals at most, no exponent)",
-        FrameProblem.NegativeValue => "a negative price, quantity or count",
+        FrameProblem.NegativeValue => "a negative trade count",
         FrameProblem.NoEventType => "no event type 'e' and not a reply",
         FrameProblem.UnknownEventType => "an event type the parser does not know",
         FrameProblem.ArrayPayload => "an array payload (subscribe per symbol instead of to an all-market array stream)",
         FrameProblem.UnknownSymbol => "a symbol not in the symbol table",
         _ => problem.ToString(),
+    };
+
+    private string Describe(FrameRefusal reason) => reason switch
+    {
+        FrameRefusal.Price => "a price of zero or below",
+        FrameRefusal.Quantity => "a quantity of zero or below (a kline volume below zero)",
+        FrameRefusal.KlineRange => "an open or close outside the kline's low..high",
+        FrameRefusal.EventTime => string.Create(CultureInfo.InvariantCulture, $"an event time more than {_eventTimes?.MaxSkewMs ?? 0} ms from the venue's clock"),
+        FrameRefusal.Id => "a negative id (or an aggregate trade's first id after its last)",
+        _ => reason.ToString(),
     };
 
     /// <summary>The first <see cref="SampleLength"/> bytes, printable ASCII as is and every other byte (and '\') escaped, so a log line shows exactly what arrived.</summary>

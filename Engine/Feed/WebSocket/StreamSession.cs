@@ -26,6 +26,7 @@ internal sealed class StreamSession
     private readonly SymbolTable _table;
     private readonly CandleBoard _board;
     private readonly CandleBackfiller? _backfiller;
+    private readonly FeedRefusals _refusals;
     private readonly Func<StreamFrameParser> _newParser;
     private readonly FeedStopSignal _stop;
     private readonly ILogger _logger;
@@ -36,6 +37,9 @@ internal sealed class StreamSession
     private readonly long _staleTicks;
     private readonly long _holdTicks;
     private readonly long _maxAgeTicks;
+    private readonly long _maxIdJump;
+    private readonly long _maxMarkTimeJumpMs;
+    private readonly int _resyncFrames;
     private readonly List<Task> _backfills = [];
     private FeedConnection? _active;
     private TaskCompletionSource _replace = NewSignal();
@@ -54,6 +58,7 @@ internal sealed class StreamSession
         SymbolTable table,
         CandleBoard board,
         CandleBackfiller? backfiller,
+        FeedRefusals refusals,
         Func<StreamFrameParser> newParser,
         FeedStopSignal stop,
         long firstExpectedMinuteMs,
@@ -68,6 +73,7 @@ internal sealed class StreamSession
         _table = table;
         _board = board;
         _backfiller = backfiller;
+        _refusals = refusals;
         _newParser = newParser;
         _stop = stop;
         _logger = logger;
@@ -89,6 +95,11 @@ internal sealed class StreamSession
         _staleTicks = (long)(options.StaleTimeout.TotalSeconds * Stopwatch.Frequency);
         _holdTicks = (long)(options.ReconnectHoldTimeout.TotalSeconds * Stopwatch.Frequency);
         _maxAgeTicks = (long)(options.MaxConnectionAge.TotalSeconds * Stopwatch.Frequency);
+        _maxIdJump = options.MaxIdJump;
+        _resyncFrames = options.IdResyncFrames;
+
+        // Mark prices are sequenced by event time, which the parser already keeps within the skew of the venue's clock.
+        _maxMarkTimeJumpMs = 2 * (long)options.MaxEventTimeSkew.TotalMilliseconds;
     }
 
     public ConnectionPlan Plan { get; }
@@ -137,6 +148,12 @@ internal sealed class StreamSession
             {
                 _active = connection;
                 HoldForContinuityCheck();
+                ForgetIdEvidence();
+                foreach (var slot in _own)
+                {
+                    // Mark times jump by the outage; the parser keeps each of them near the venue's clock.
+                    slot.MarkTimes.OpenForward();
+                }
             }
 
             try
@@ -365,6 +382,7 @@ internal sealed class StreamSession
                 // The handover: the old connection stops publishing here; the new one's events since it subscribed go
                 // through the same checks, so what the old one already published is dropped as duplicates.
                 _active = next;
+                ForgetIdEvidence();
                 staged = next.StagedCount;
                 var now = Stopwatch.GetTimestamp();
                 foreach (ref var data in next.Staged)
@@ -407,6 +425,19 @@ internal sealed class StreamSession
 
     // ---- everything below runs under _gate ----
 
+    /// <summary>Refused ids are evidence of a new range only together with the frames of the same connection.</summary>
+    private void ForgetIdEvidence()
+    {
+        foreach (var slot in _own)
+        {
+            slot.Trades.ForgetEvidence();
+            slot.Quotes.ForgetEvidence();
+            slot.MarkTimes.ForgetEvidence();
+            slot.IdRefusalLogged = false;
+            _refusals.SetResyncing(slot.Id, false);
+        }
+    }
+
     private void Route(ref MarketEvent data, long now)
     {
         var slot = (uint)data.Symbol.Value < (uint)_slots.Length ? _slots[data.Symbol.Value] : null;
@@ -417,36 +448,32 @@ internal sealed class StreamSession
         }
 
         Volatile.Write(ref slot.LastMessage, now);
-        switch (data.Kind)
+        var verdict = data.Kind switch
         {
-            case MarketEventKind.Trade:
-                if (data.Trade.TradeId <= slot.LastTradeId)
-                {
-                    Counters.Duplicate();
-                    return;
-                }
-
-                slot.LastTradeId = data.Trade.TradeId;
-                break;
-            case MarketEventKind.Quote:
-                if (data.Quote.UpdateId <= slot.LastQuoteUpdateId)
-                {
-                    Counters.Duplicate();
-                    return;
-                }
-
-                slot.LastQuoteUpdateId = data.Quote.UpdateId;
-                break;
-            case MarketEventKind.MarkPrice:
-                if (data.ExchangeTimeMs <= slot.LastMarkTimeMs)
-                {
-                    Counters.Duplicate();
-                    return;
-                }
-
-                slot.LastMarkTimeMs = data.ExchangeTimeMs;
+            MarketEventKind.Trade => slot.Trades.Next(data.Trade.TradeId, _maxIdJump, _resyncFrames),
+            MarketEventKind.Quote => slot.Quotes.Next(data.Quote.UpdateId, _maxIdJump, _resyncFrames),
+            MarketEventKind.MarkPrice => slot.MarkTimes.Next(data.ExchangeTimeMs, _maxMarkTimeJumpMs, _resyncFrames),
+            _ => IdVerdict.Next,
+        };
+        switch (verdict)
+        {
+            case IdVerdict.Duplicate:
+                Counters.Duplicate();
+                return;
+            case IdVerdict.Refused:
+                RefuseId(slot, in data);
+                return;
+            case IdVerdict.Resynced:
+                Resynced(slot, in data, now);
                 break;
             default:
+                if (slot.IdRefusalLogged && !slot.Trades.IsSuspect && !slot.Quotes.IsSuspect && !slot.MarkTimes.IsSuspect)
+                {
+                    // The absurd ids were lone ones; the stream goes on where it was.
+                    slot.IdRefusalLogged = false;
+                    _refusals.SetResyncing(slot.Id, false);
+                }
+
                 break;
         }
 
@@ -471,6 +498,43 @@ internal sealed class StreamSession
         }
 
         Deliver(slot, ref data);
+    }
+
+    private void RefuseId(SymbolSlot slot, in MarketEvent data)
+    {
+        _refusals.Count(FrameRefusal.Id, slot.Id);
+        _refusals.SetResyncing(slot.Id, true);
+        if (!slot.IdRefusalLogged)
+        {
+            slot.IdRefusalLogged = true;
+            var (stream, id, last, jump) = data.Kind switch
+            {
+                MarketEventKind.Trade => ("trade", data.Trade.TradeId, slot.Trades.Last, _maxIdJump),
+                MarketEventKind.Quote => ("book ticker", data.Quote.UpdateId, slot.Quotes.Last, _maxIdJump),
+                _ => ("mark price time", data.ExchangeTimeMs, slot.MarkTimes.Last, _maxMarkTimeJumpMs),
+            };
+            SequenceLog.IdRefused(_logger, slot.Name, stream, id, jump, last, _resyncFrames);
+        }
+    }
+
+    private void Resynced(SymbolSlot slot, in MarketEvent data, long now)
+    {
+        _refusals.Resynced(slot.Id);
+        slot.IdRefusalLogged = false;
+        var (stream, id) = data.Kind switch
+        {
+            MarketEventKind.Trade => ("trade", data.Trade.TradeId),
+            MarketEventKind.Quote => ("book ticker", data.Quote.UpdateId),
+            _ => ("mark price time", data.ExchangeTimeMs),
+        };
+        SequenceLog.IdResynced(_logger, slot.Name, stream, id, _resyncFrames);
+        if (data.Kind == MarketEventKind.Trade && _checkCandles && slot.Hold == HoldReason.None)
+        {
+            // The refused trades are gone from this connection; as after a reconnect, the symbol waits for its next
+            // kline to show whether minutes were missed, and back-fills them from REST if so.
+            slot.Hold = HoldReason.ContinuityCheck;
+            slot.HoldSince = now;
+        }
     }
 
     private void Deliver(SymbolSlot slot, ref MarketEvent data)
@@ -710,9 +774,10 @@ internal sealed class StreamSession
         public readonly SymbolId Id = id;
         public readonly string Name = name;
         public long LastMessage;
-        public long LastTradeId = long.MinValue;
-        public long LastQuoteUpdateId = long.MinValue;
-        public long LastMarkTimeMs = long.MinValue;
+        public IdSequence Trades;
+        public IdSequence Quotes;
+        public IdSequence MarkTimes;
+        public bool IdRefusalLogged;
         public CandleContinuity Candles = new(firstExpectedMinuteMs);
         public HoldReason Hold;
         public long HoldSince;

@@ -22,7 +22,7 @@ internal static partial class FrameOracle
     private static readonly HashSet<string> _unusedEvents =
         ["24hrTicker", "24hrMiniTicker", "forceOrder", "continuous_kline", "compositeIndex", "contractInfo", "assetIndexUpdate"];
 
-    public readonly record struct Expectation(FrameOutcome Outcome, MarketEvent Event, string Why);
+    public readonly record struct Expectation(FrameOutcome Outcome, MarketEvent Event, string Why, FrameRefusal Reason = FrameRefusal.None);
 
     public static Expectation Derive(byte[] frame, SymbolTable symbols, long received)
     {
@@ -174,8 +174,8 @@ internal static partial class FrameOracle
         switch (type)
         {
             case "aggTrade":
-                if (!Long(payload, "T", out var time) || !Long(payload, "a", out var id) || !Fixed(payload, "p", false, out var price)
-                    || !Fixed(payload, "q", false, out var quantity) || !Long(payload, "f", out var first) || !Long(payload, "l", out var last)
+                if (!Long(payload, "T", out var time) || !Long(payload, "a", out var id) || !Fixed(payload, "p", true, out var price)
+                    || !Fixed(payload, "q", true, out var quantity) || !Long(payload, "f", out var first) || !Long(payload, "l", out var last)
                     || !Bool(payload, "m", out var maker))
                 {
                     return Fail(FrameOutcome.Malformed, "aggTrade field");
@@ -199,8 +199,8 @@ internal static partial class FrameOracle
                     return Fail(FrameOutcome.Skipped, "non-market trade");
                 }
 
-                if (!Long(payload, "T", out var tradeTime) || !Long(payload, "t", out var tradeId) || !Fixed(payload, "p", false, out var tradePrice)
-                    || !Fixed(payload, "q", false, out var tradeQuantity) || !Bool(payload, "m", out var tradeMaker))
+                if (!Long(payload, "T", out var tradeTime) || !Long(payload, "t", out var tradeId) || !Fixed(payload, "p", true, out var tradePrice)
+                    || !Fixed(payload, "q", true, out var tradeQuantity) || !Bool(payload, "m", out var tradeMaker))
                 {
                     return Fail(FrameOutcome.Malformed, "trade field");
                 }
@@ -229,9 +229,9 @@ internal static partial class FrameOracle
                     return Fail(FrameOutcome.Skipped, "interval");
                 }
 
-                if (!Long(k, "t", out var openTime) || !Fixed(k, "o", false, out var open) || !Fixed(k, "h", false, out var high)
-                    || !Fixed(k, "l", false, out var low) || !Fixed(k, "c", false, out var close) || !Fixed(k, "v", false, out var volume)
-                    || !Fixed(k, "q", false, out var quoteVolume) || Get(k, "n") is not { ValueKind: JsonValueKind.Number } n
+                if (!Long(k, "t", out var openTime) || !Fixed(k, "o", true, out var open) || !Fixed(k, "h", true, out var high)
+                    || !Fixed(k, "l", true, out var low) || !Fixed(k, "c", true, out var close) || !Fixed(k, "v", true, out var volume)
+                    || !Fixed(k, "q", true, out var quoteVolume) || Get(k, "n") is not { ValueKind: JsonValueKind.Number } n
                     || !n.TryGetInt32(out var count) || count < 0 || !Bool(k, "x", out var closed))
                 {
                     return Fail(FrameOutcome.Malformed, "kline field");
@@ -246,8 +246,8 @@ internal static partial class FrameOracle
                 };
                 break;
             case "bookTicker":
-                if (!Long(payload, "u", out var update) || !Fixed(payload, "b", false, out var bid) || !Fixed(payload, "B", false, out var bidQuantity)
-                    || !Fixed(payload, "a", false, out var ask) || !Fixed(payload, "A", false, out var askQuantity))
+                if (!Long(payload, "u", out var update) || !Fixed(payload, "b", true, out var bid) || !Fixed(payload, "B", true, out var bidQuantity)
+                    || !Fixed(payload, "a", true, out var ask) || !Fixed(payload, "A", true, out var askQuantity))
                 {
                     return Fail(FrameOutcome.Malformed, "bookTicker field");
                 }
@@ -262,7 +262,7 @@ internal static partial class FrameOracle
             default:
                 long funding = 0;
                 var emptyRate = Get(payload, "r") is { ValueKind: JsonValueKind.String } r && Text(r).Length == 0;
-                if (!Fixed(payload, "p", false, out var mark) || !Fixed(payload, "i", false, out var index) || !Fixed(payload, "P", false, out var settle)
+                if (!Fixed(payload, "p", true, out var mark) || !Fixed(payload, "i", true, out var index) || !Fixed(payload, "P", true, out var settle)
                     || !(emptyRate || Fixed(payload, "r", true, out funding)) || !Long(payload, "T", out var nextFunding))
                 {
                     return Fail(FrameOutcome.Malformed, "markPriceUpdate field");
@@ -277,7 +277,43 @@ internal static partial class FrameOracle
                 break;
         }
 
-        return new Expectation(FrameOutcome.Event, evt, type);
+        var reason = Refusal(in evt);
+        return reason == FrameRefusal.None ? new Expectation(FrameOutcome.Event, evt, type) : new Expectation(FrameOutcome.Refused, evt, "refused " + type, reason);
+    }
+
+    /// <summary>
+    /// The values no venue can send (docs/ARCHITECTURE.md, "The frame parser"): ids below zero (and an aggregate
+    /// trade's first id after its last); prices of zero or below (a kline's four, bid, ask, mark; index and settle
+    /// below zero); trade, bid and ask quantities of zero or below and kline volumes below zero; a kline's open or
+    /// close outside its low..high. Without a venue clock the event time is not judged.
+    /// </summary>
+    private static FrameRefusal Refusal(in MarketEvent evt)
+    {
+        switch (evt.Kind)
+        {
+            case MarketEventKind.Trade:
+                var t = evt.Trade;
+                return t.TradeId < 0 || t.FirstTradeId < 0 || t.FirstTradeId > t.LastTradeId ? FrameRefusal.Id
+                    : t.Price.Mantissa <= 0 ? FrameRefusal.Price
+                    : t.Quantity.Mantissa <= 0 ? FrameRefusal.Quantity
+                    : FrameRefusal.None;
+            case MarketEventKind.Candle:
+                var c = evt.Candle;
+                long[] prices = [c.Open.Mantissa, c.High.Mantissa, c.Low.Mantissa, c.Close.Mantissa];
+                return prices.Any(p => p <= 0) ? FrameRefusal.Price
+                    : c.Volume.Mantissa < 0 || c.QuoteVolume.Mantissa < 0 ? FrameRefusal.Quantity
+                    : c.Low.Mantissa > Math.Min(c.Open.Mantissa, c.Close.Mantissa) || c.High.Mantissa < Math.Max(c.Open.Mantissa, c.Close.Mantissa) ? FrameRefusal.KlineRange
+                    : FrameRefusal.None;
+            case MarketEventKind.Quote:
+                var q = evt.Quote;
+                return q.UpdateId < 0 ? FrameRefusal.Id
+                    : q.BidPrice.Mantissa <= 0 || q.AskPrice.Mantissa <= 0 ? FrameRefusal.Price
+                    : q.BidQuantity.Mantissa <= 0 || q.AskQuantity.Mantissa <= 0 ? FrameRefusal.Quantity
+                    : FrameRefusal.None;
+            default:
+                var m = evt.MarkPrice;
+                return m.MarkPrice.Mantissa <= 0 || m.IndexPrice.Mantissa < 0 || m.EstimatedSettlePrice.Mantissa < 0 ? FrameRefusal.Price : FrameRefusal.None;
+        }
     }
 
     /// <summary>Asserts the parsed event has exactly the header and payload fields the oracle expects.</summary>

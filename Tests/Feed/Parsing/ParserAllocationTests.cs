@@ -51,6 +51,43 @@ public sealed class ParserAllocationTests
         Assert.Equal(0, counters.Of(FrameProblem.InvalidJson));
     }
 
+    [Fact]
+    public void Refusing_impossible_values_and_judging_event_times_allocates_nothing_after_warm_up()
+    {
+        // The cryptofeed capture is of 2021-07-22 22:25 UTC: with the venue's clock there its frames are events, and the
+        // 2024 captures are refused for their event times; the rest are refused for their values.
+        var frames = new List<byte[]>();
+        frames.AddRange(CapturedFrames.Load(CapturedFrames.Cryptofeed));
+        frames.AddRange(CapturedFrames.Load(CapturedFrames.BtcUsdt).Take(500));
+        const long then = 1_626_992_745_000;
+        frames.Add(Encoding.UTF8.GetBytes(ParserRefusalTests.Trade(p: "0", time: then)));
+        frames.Add(Encoding.UTF8.GetBytes(ParserRefusalTests.Kline(l: "0.0021", time: then)));
+        frames.Add(Encoding.UTF8.GetBytes(ParserRefusalTests.Book(aq: "0", time: then)));
+        frames.Add(Encoding.UTF8.GetBytes(ParserRefusalTests.Mark(p: "-0", time: then)));
+        var all = frames.ToArray();
+
+        var symbols = CapturedFrames.SymbolTable();
+        var counters = new FrameCounters();
+        var refusals = new FeedRefusals(symbols);
+        var parser = new StreamFrameParser(symbols, counters, NullLogger.Instance, new EventTimeWindow(() => then, TimeSpan.FromHours(1)), refusals);
+        var evt = default(MarketEvent);
+        var received = System.Diagnostics.Stopwatch.GetTimestamp();
+        void Round()
+        {
+            foreach (var frame in all)
+            {
+                parser.Parse(frame, received, ref evt);
+            }
+        }
+
+        Round();
+        Assert.Equal(0, AllocationMeter.OnThisThread(Round));
+        Assert.True(counters.Of(FrameOutcome.Event) > 1000);
+        Assert.True(counters.Of(FrameRefusal.EventTime) > 500);
+        Assert.True(counters.Of(FrameRefusal.Price) > 0 && counters.Of(FrameRefusal.KlineRange) > 0 && counters.Of(FrameRefusal.Quantity) > 0);
+        Assert.Equal(counters.Of(FrameOutcome.Refused), refusals.Total);
+    }
+
     private static long Run(byte[][] frames, StreamFrameParser parser, RingBuffer<MarketEvent> ring, Sequence consumer, ref MarketEvent evt)
     {
         long events = 0;

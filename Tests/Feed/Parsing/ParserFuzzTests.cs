@@ -218,6 +218,7 @@ public sealed partial class ParserFuzzTests
         var junk = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref _evt, 1));
         _random.NextBytes(junk);
         var received = _random.NextInt64();
+        var refusedBefore = RefusalCounts();
         FrameOutcome outcome;
         try
         {
@@ -235,12 +236,21 @@ public sealed partial class ParserFuzzTests
         {
             FrameOracle.AssertSame(expected.Event, _evt, $"{what}: {Show(frame)}");
         }
+        else if (outcome == FrameOutcome.Refused)
+        {
+            // Refused for the oracle's reason, and the header names what was refused.
+            var refusedAfter = RefusalCounts();
+            Assert.True(refusedAfter[(int)expected.Reason] == refusedBefore[(int)expected.Reason] + 1, $"{what}: not refused for {expected.Reason}: {Show(frame)}");
+            Assert.True(expected.Event.Kind == _evt.Kind && expected.Event.Symbol == _evt.Symbol, $"{what}: refused header: {Show(frame)}");
+        }
 
         _outcomes[outcome] = _outcomes.GetValueOrDefault(outcome) + 1;
         return outcome;
     }
 
     private static string Show(byte[] frame) => StreamFrameParser.Sample(frame);
+
+    private long[] RefusalCounts() => [.. Enumerable.Range(0, FeedRefusals.ReasonCount).Select(r => _counters.Of((FrameRefusal)r))];
 
     // A "name":value pair whose value is a string, a number or a literal.
     [GeneratedRegex("\"(?<name>[A-Za-z]+)\":(?<value>\"[^\"]*\"|-?[0-9.]+|true|false|null)")]

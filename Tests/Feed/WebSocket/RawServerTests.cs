@@ -35,8 +35,11 @@ public sealed class RawServerTests(ITestOutputHelper output)
 {
     internal static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
+    // Times of now: the feed refuses event times far from the venue clock (here the local one, no offset measured).
     internal static byte[] AggTrade(long id, string extra = "") => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-        $$$"""{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1700000000000,"s":"BTCUSDT","a":{{{id}}},"p":"43210.50","q":"0.125","nq":"0.125","f":{{{id * 3}}},"l":{{{(id * 3) + 2}}},"T":1700000000000,"m":true{{{extra}}}}}"""));
+        $$$"""{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":{{{Now}}},"s":"BTCUSDT","a":{{{id}}},"p":"43210.50","q":"0.125","nq":"0.125","f":{{{id * 3}}},"l":{{{(id * 3) + 2}}},"T":{{{Now}}},"m":true{{{extra}}}}}"""));
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>A feed of btcusdt@aggTrade only against <paramref name="server"/>, subscribed; <paramref name="configure"/> adjusts its options.</summary>
     internal static async Task<(FeedService Feed, RingBuffer<MarketEvent> Ring, BinanceRestClient Client)> StartFeedAsync(
