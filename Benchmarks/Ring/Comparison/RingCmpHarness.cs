@@ -148,6 +148,7 @@ public static class RingCmpHarness
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {before.CpuModel}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Load average (1, 5, 15 min): {before.LoadAverages} before, {after.LoadAverages} after; 1-min load at each round's start: {string.Join(' ', loads.Select(l => l.ToString("F2", CultureInfo.InvariantCulture)))}  ");
+        text.AppendLine(CultureInfo.InvariantCulture, $"This process's nice value: {MachineState.Nice()} (other processes get correspondingly less of the cores when they contend)  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes before: {before.TopProcesses}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes after: {after.TopProcesses}");
         text.AppendLine();
@@ -253,6 +254,16 @@ internal sealed record MachineState(string LoadAverages, string CpuModel, string
 
     public static double LoadAverage1() =>
         double.TryParse(ReadOr("/proc/loadavg", "").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : double.NaN;
+
+    /// <summary>The nice value this process runs at (field 19 of /proc/self/stat), or "unknown".</summary>
+    public static string Nice()
+    {
+        var stat = ReadOr("/proc/self/stat", "");
+        var afterName = stat.LastIndexOf(')');
+        var fields = afterName < 0 ? [] : stat[(afterName + 2)..].Split(' ');
+        // Fields after the name start at field 3 (state): nice, field 19, is the 17th of them.
+        return fields.Length > 16 ? fields[16] : "unknown";
+    }
 
     private static string ReadOr(string path, string fallback)
     {
