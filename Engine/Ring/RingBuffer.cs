@@ -67,7 +67,8 @@ public sealed class RingBuffer<T>
     public long Next() => _single is not null ? _single.Next() : NextMulti();
 
     /// <summary>Claims <paramref name="count"/> slots and returns the highest sequence.</summary>
-    public long Next(int count) => _single is not null ? _single.Next(count) : _multi!.Next(count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Next(int count) => _single is not null ? _single.Next(count) : NextMulti(count);
 
     /// <summary>Claims the next slot, or returns false at once when the ring is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -91,7 +92,19 @@ public sealed class RingBuffer<T>
         }
     }
 
-    public void Publish(long low, long high) => Sequencer.Publish(low, high);
+    /// <summary>Publishes a claimed range to consumers (for a single producer, one store of the cursor).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Publish(long low, long high)
+    {
+        if (_single is not null)
+        {
+            _single.Publish(high);
+        }
+        else
+        {
+            PublishMulti(low, high);
+        }
+    }
 
     /// <summary>The slot of sequence 0 (and of every multiple of the size); index it with <see cref="IndexMask"/>.</summary>
     internal ref T FirstSlot => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), s_guard);
@@ -114,6 +127,12 @@ public sealed class RingBuffer<T>
     // into the producer's loop without dragging the CAS loop and its spin-wait along.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private long NextMulti() => _multi!.Next();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long NextMulti(int count) => _multi!.Next(count);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PublishMulti(long low, long high) => _multi!.Publish(low, high);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryNextMulti(out long sequence) => _multi!.TryNext(out sequence);

@@ -50,6 +50,9 @@ public sealed class Sequence
     public bool CompareAndSet(long expected, long value) =>
         Interlocked.CompareExchange(ref _value, value, expected) == expected;
 
+    /// <summary>Adds <paramref name="delta"/> atomically (a full fence) and returns the new value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long AddAndGet(long delta) => Interlocked.Add(ref _value, delta);
 
     /// <summary>
     /// Wakes threads parked until this sequence advances. The writer calls it after a store when the wait strategy

@@ -21,9 +21,14 @@ public sealed class SingleProducerSequencer : Sequencer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override long Next() => Claim(1);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override long Next(int count)
     {
-        ThrowIfBadCount(count);
+        if ((uint)(count - 1) >= (uint)BufferSize)
+        {
+            ThrowIfBadCount(count);
+        }
+
         return Claim(count);
     }
 
@@ -61,6 +66,7 @@ public sealed class SingleProducerSequencer : Sequencer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void Publish(long low, long high) => Publish(high);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -97,7 +103,7 @@ public sealed class SingleProducerSequencer : Sequencer
     }
 
     [StructLayout(LayoutKind.Explicit, Size = 128 + 16)]
-    private struct ProducerState
+    internal struct ProducerState
     {
         [FieldOffset(64)]
         public long NextValue;
