@@ -41,6 +41,7 @@ public sealed class PipelineService : BackgroundService
     private UserDataStream? _userStream;
     private Reconciler? _reconciler;
     private Timer? _isolation;
+    private StageFaultGuard? _guard;
 
     public PipelineService(
         IOptions<EngineOptions> options, RingPipeline pipeline, SymbolUniverse universe, CommandBus commands, IServiceProvider services,
@@ -112,8 +113,17 @@ public sealed class PipelineService : BackgroundService
                 break;
         }
 
+        // From here a stage that halts on a fault puts execution in reduce-only mode and its positions get closed.
+        _guard = new StageFaultGuard(pipeline, _execution, _services.GetRequiredService<ILogger<StageFaultGuard>>(), s_faultCheckInterval);
+        _guard.Start();
+        _guard.Check();
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static readonly TimeSpan s_faultCheckInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The first stage that halted on a fault and why (null while none).</summary>
+    public string? HaltedStage => _guard?.Halted;
 
     /// <summary>
     /// Execution first (the journal's positions reach the brain and the tail before any market data), then the user
@@ -215,6 +225,7 @@ public sealed class PipelineService : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        _guard?.Dispose();
         if (_isolation is not null)
         {
             await _isolation.DisposeAsync().ConfigureAwait(false);
