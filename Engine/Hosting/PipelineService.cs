@@ -14,6 +14,7 @@ using Engine.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Engine.Hosting;
@@ -114,7 +115,7 @@ public sealed class PipelineService : BackgroundService
         }
 
         // From here a stage that halts on a fault puts execution in reduce-only mode and its positions get closed.
-        _guard = new StageFaultGuard(pipeline, _execution, _services.GetRequiredService<ILogger<StageFaultGuard>>(), s_faultCheckInterval);
+        _guard = new StageFaultGuard(pipeline, _execution, _services.GetService<ILogger<StageFaultGuard>>() ?? NullLogger<StageFaultGuard>.Instance, s_faultCheckInterval);
         _guard.Start();
         _guard.Check();
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
