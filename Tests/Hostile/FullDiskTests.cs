@@ -122,6 +122,66 @@ public sealed class FullDiskTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Reduce_only_closes_on_a_full_disk_wait_until_their_intent_is_journaled()
+    {
+        if (!SmallDisk.CanMount(output))
+        {
+            return;
+        }
+
+        using var disk = SmallDisk.TryMount(1024 * 1024, out var why);
+        Assert.True(disk is not null, "cannot mount a tmpfs for the journal: " + why);
+        await using var h = await ExecutionHarness.StartAsync(configure: o => o.JournalRetryInterval = TimeSpan.FromMilliseconds(100), journalDir: disk.Path);
+        h.Service.Start();
+        h.Submit("BTCUSDT", Side.Buy, 0.01m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the entry filled");
+
+        // Fill the disk until the journal is down (the journal's last page takes a few records first).
+        disk.Fill();
+        var sequence = 1;
+        while (h.Service.JournalUnavailable is null && sequence < 60)
+        {
+            var id = h.IdOf(++sequence);
+            h.Submit("ETHUSDT", sequence % 2 == 0 ? Side.Sell : Side.Buy, 0.01m);
+            await ExecutionHarness.WaitUntil(() => h.UpdatesOf(id).Any(Final), s_wait, "the entry's outcome");
+        }
+
+        Assert.NotNull(h.Service.JournalUnavailable);
+        var atVenue = (await VenueOrders(h)).Count;
+        var btc = (await VenuePositions(h)).GetValueOrDefault("BTCUSDT");
+        Assert.Equal(0.01m, btc);
+
+        // A stage halts now: reduce-only, the closes are staged but not sent while they cannot be journaled.
+        Assert.True(h.Service.EnterReduceOnly("stage brain halted on a fault: test"));
+        await ExecutionHarness.WaitUntil(() => h.Service.Counters.ProtectiveCloses >= 1, s_wait, "the closes staged");
+        var failures = h.Service.Journal.WriteFailures;
+        await ExecutionHarness.WaitUntil(() => h.Service.Journal.WriteFailures >= failures + 5, s_wait, "the commit retried");
+        Assert.Equal(atVenue, (await VenueOrders(h)).Count);
+        Assert.Equal(0.01m, (await VenuePositions(h)).GetValueOrDefault("BTCUSDT"));
+
+        // Space returns: the closes are journaled, then sent; every position is flat at the venue.
+        disk.Free();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await VenuePositions(h)).Values.Any(v => v != 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.All(await VenuePositions(h), p => Assert.True(p.Value == 0, $"{p.Key} {p.Value}"));
+        h.Service.Stop(TimeSpan.FromSeconds(5));
+        var intents = Intents(disk.Path);
+        Assert.All(await VenueOrders(h), id => Assert.Contains(id, intents));
+        Assert.Null(Replay(disk.Path).TornReason);
+    }
+
+    private static async Task<Dictionary<string, decimal>> VenuePositions(ExecutionHarness h)
+    {
+        var risk = await h.SimClient!.SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");
+        return risk.Json.EnumerateArray().ToDictionary(
+            p => p.GetProperty("symbol").GetString()!, p => decimal.Parse(p.GetProperty("positionAmt").GetString()!, CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void A_short_write_on_a_full_disk_leaves_no_torn_record_and_the_retry_writes_each_record_once()
     {
         if (!SmallDisk.CanMount(output))
