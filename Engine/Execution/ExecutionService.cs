@@ -354,7 +354,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
 
                 if (_journalDown)
                 {
-                    next = TimeSpan.FromMilliseconds(Math.Clamp(_journalRetryAtMs - Environment.TickCount64, 1, next.TotalMilliseconds));
+                    next = Sooner(next, _journalRetryAtMs);
                 }
                 else if (_journal.RotationDue)
                 {
@@ -386,9 +386,16 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
         finally
         {
-            if (!_journal.TryCommit())
+            try
             {
-                ExecutionLog.JournalNotWritten(_logger, _journal.PendingBytes, _journal.WriteError!.Message);
+                if (!_journal.TryCommit())
+                {
+                    ExecutionLog.JournalNotWritten(_logger, _journal.PendingBytes, _journal.WriteError!.Message);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed after Stop gave up waiting for this loop: the writer flushed what it could when it was disposed.
             }
         }
     }
@@ -474,6 +481,10 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
             Fail(record, "not sent: the journal cannot be written (" + reason + ")");
         }
     }
+
+    /// <summary>The earlier of <paramref name="next"/> and the time until <paramref name="dueAtMs"/> (<see cref="Environment.TickCount64"/>).</summary>
+    private static TimeSpan Sooner(TimeSpan next, long dueAtMs) =>
+        TimeSpan.FromMilliseconds(Math.Max(0, Math.Min(dueAtMs - Environment.TickCount64, next.TotalMilliseconds)));
 
     private bool HasWork() => !_inbound.IsEmpty || _orders.Count > 0 || _rejects.Count > 0 || _stopping.IsCancellationRequested;
 
@@ -1175,7 +1186,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         var interval = (long)_options.JournalRetryInterval.TotalMilliseconds;
         if (now < _protectiveSweepAtMs)
         {
-            return TimeSpan.FromMilliseconds(Math.Clamp(_protectiveSweepAtMs - now, 1, next.TotalMilliseconds));
+            return Sooner(next, _protectiveSweepAtMs);
         }
 
         _protectiveSweepAtMs = now + interval;
