@@ -12,10 +12,11 @@ namespace Engine.State.Journal;
 /// </summary>
 /// <remarks>
 /// A write or fsync that fails (a full disk, a quota, an I/O error) loses nothing and duplicates nothing: the staged
-/// bytes stay in memory until they are durable, the file is cut back to the end of the last durable record (a short
-/// write leaves no torn record behind), and the next commit writes them again from there. Bytes handed to the OS but
-/// not yet forced to disk are kept as well: after a failed fsync Linux may have dropped them from its cache and still
-/// report the next fsync as a success, so they are written again rather than trusted.
+/// bytes stay in memory until they are durable, a short write is cut back at once to the end of the last complete
+/// record (no torn record is left for the next write or for a reader after a crash), and the next commit writes from
+/// there. Bytes handed to the OS but still waiting for an fsync are kept too: after a failed fsync Linux may have marked
+/// their pages clean without writing them and report the next fsync as a success, so they are written again (same
+/// bytes, same offsets) before it.
 /// </remarks>
 public sealed class JournalWriter : IDisposable
 {
