@@ -19,6 +19,26 @@ public sealed class ExecutionCounters
     private long _expired;
     private int _mode;
     private string? _lastSwitchReason;
+    private int _journalAvailable = 1;
+    private long _journalEpisodes;
+    private long _entriesRefused;
+    private long _protectiveCloses;
+    private int _reduceOnly;
+
+    /// <summary>Whether the journal can be written (1) or not (0: no entries, exits wait until journaled).</summary>
+    public bool JournalAvailable => Volatile.Read(ref _journalAvailable) == 1;
+
+    /// <summary>Times the journal became unwritable (each episode once, however long it lasts).</summary>
+    public long JournalEpisodes => Volatile.Read(ref _journalEpisodes);
+
+    /// <summary>Entries failed without being sent because the journal could not be written or execution was reduce-only.</summary>
+    public long EntriesRefused => Volatile.Read(ref _entriesRefused);
+
+    /// <summary>Reduce-only MARKET orders execution placed itself to close positions in reduce-only mode.</summary>
+    public long ProtectiveCloses => Volatile.Read(ref _protectiveCloses);
+
+    /// <summary>Whether execution is reduce-only (a stage halted).</summary>
+    public bool ReduceOnly => Volatile.Read(ref _reduceOnly) == 1;
 
     public long Sent => Volatile.Read(ref _sent);
 
@@ -107,6 +127,16 @@ public sealed class ExecutionCounters
     internal void Success() => Volatile.Write(ref _consecutiveFailures, 0);
 
     internal void SetMode(VenueMode mode) => Volatile.Write(ref _mode, (int)mode);
+
+    internal void SetJournalAvailable(bool available) => Volatile.Write(ref _journalAvailable, available ? 1 : 0);
+
+    internal void CountJournalEpisode() => Volatile.Write(ref _journalEpisodes, _journalEpisodes + 1);
+
+    internal void CountEntryRefused() => Volatile.Write(ref _entriesRefused, _entriesRefused + 1);
+
+    internal void CountProtectiveClose() => Volatile.Write(ref _protectiveCloses, _protectiveCloses + 1);
+
+    internal void SetReduceOnly() => Volatile.Write(ref _reduceOnly, 1);
 }
 
 /// <summary>An order as the control plane and the reconciler see it (a copy).</summary>

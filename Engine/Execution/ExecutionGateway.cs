@@ -30,6 +30,7 @@ public sealed class ExecutionGateway
     private long _queueFull;
     private long _built;
     private long _marketTimeMs;
+    private int _refusedEntries;
     private OrderMessage _warmSlot;
     private long _warmUps;
     private bool _warmFailed;
@@ -120,6 +121,15 @@ public sealed class ExecutionGateway
     /// </summary>
     public long MarketTimeMs => Volatile.Read(ref _marketTimeMs);
 
+    /// <summary>Whether entries are refused at the stage now (reduce-only mode, or the journal cannot be written).</summary>
+    public bool RefusingEntries => Volatile.Read(ref _refusedEntries) != 0;
+
+    /// <summary>From now on intents that are not reduce-only are failed at the stage with <paramref name="reason"/> (any thread).</summary>
+    internal void RefuseEntries(RejectReason reason) => Interlocked.Or(ref _refusedEntries, 1 << (int)reason);
+
+    /// <summary>Ends one cause of <see cref="RefuseEntries"/>; entries pass again once no cause is left (any thread).</summary>
+    internal void AllowEntries(RejectReason reason) => Interlocked.And(ref _refusedEntries, ~(1 << (int)reason));
+
     /// <summary>Handles one ring slot (stage thread).</summary>
     public void OnEvent(ref MarketEvent data)
     {
@@ -170,6 +180,13 @@ public sealed class ExecutionGateway
     public void Submit(in OrderIntent intent, long receivedTimestamp, long publishedTimestamp, long brainTimestamp)
     {
         var id = _runBase | ++_sequence;
+        var refused = Volatile.Read(ref _refusedEntries);
+        if (refused != 0 && !intent.ReduceOnly)
+        {
+            Reject(in intent, id, (refused & (1 << (int)RejectReason.ReduceOnly)) != 0 ? RejectReason.ReduceOnly : RejectReason.JournalUnavailable);
+            return;
+        }
+
         if (!_orders.TryClaim(out var index))
         {
             _queueFull++;

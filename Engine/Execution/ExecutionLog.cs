@@ -52,6 +52,24 @@ internal static partial class ExecutionLog
     [LoggerMessage(EventId = 815, Level = LogLevel.Information, Message = "Journal compacted into segment {Segment}: {OpenOrders} open orders, {Positions} positions")]
     public static partial void Compacted(ILogger logger, long segment, int openOrders, int positions);
 
+    [LoggerMessage(EventId = 817, Level = LogLevel.Critical, Message = "Journal unavailable: {Reason}. No new entries are sent; orders that reduce a position are sent once their intent is journaled; fills keep being applied. {PendingBytes} bytes wait in memory; retrying every {RetryMs} ms")]
+    public static partial void JournalUnavailable(ILogger logger, string reason, int pendingBytes, long retryMs, Exception? exception);
+
+    [LoggerMessage(EventId = 818, Level = LogLevel.Warning, Message = "Journal writable again after {Seconds:0.0} s ({Failures} failed writes in this run); {Held} held orders go out now; {Next}")]
+    public static partial void JournalBack(ILogger logger, double seconds, long failures, int held, string next);
+
+    [LoggerMessage(EventId = 819, Level = LogLevel.Error, Message = "Journal: {PendingBytes} bytes of records could not be written: {Reason}")]
+    public static partial void JournalNotWritten(ILogger logger, int pendingBytes, string reason);
+
+    [LoggerMessage(EventId = 820, Level = LogLevel.Critical, Message = "Execution is reduce-only for the rest of this run: {Reason}. Entries refused, open entry orders cancelled, {Positions} open positions being closed with reduce-only market orders{Journal}")]
+    public static partial void ReduceOnlyEntered(ILogger logger, string reason, int positions, string journal);
+
+    [LoggerMessage(EventId = 821, Level = LogLevel.Warning, Message = "Protective close {ClientOrderId}: {Symbol} {Side} {Quantity} reduce-only MARKET ({Venue})")]
+    public static partial void ProtectiveClose(ILogger logger, string clientOrderId, string symbol, Engine.Model.Side side, Engine.Model.Quantity quantity, string venue);
+
+    [LoggerMessage(EventId = 822, Level = LogLevel.Critical, Message = "Protective close of {Symbol} ({Amount}) failed {Attempts} times; no more attempts: close it by hand")]
+    public static partial void ProtectiveCloseGaveUp(ILogger logger, string symbol, Engine.Model.Quantity amount, int attempts);
+
     [LoggerMessage(EventId = 816, Level = LogLevel.Critical, Message = "Injected crash at {Point} (Execution:CrashAfter): exiting with {Code}")]
     public static partial void InjectedCrash(ILogger logger, CrashPoint point, int code);
 }

@@ -72,6 +72,12 @@ public sealed class ExecutionOptions
     /// <summary>Paper wallet when no account event was seen before paper trading started.</summary>
     public decimal PaperInitialWallet { get; set; } = 10_000m;
 
+    /// <summary>
+    /// While the journal cannot be written, how often the commit is tried again (as a full flush to disk); in reduce-only
+    /// mode, how often positions still open are checked for a close.
+    /// </summary>
+    public TimeSpan JournalRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Fault injection (tests only): see <see cref="CrashPoint"/>.</summary>
     public CrashPoint CrashAfter { get; set; } = CrashPoint.None;
 
@@ -130,6 +136,11 @@ public sealed class ExecutionOptionsValidator : IValidateOptions<ExecutionOption
         if (options.PaperInitialWallet <= 0)
         {
             f.Add($"{p}:PaperInitialWallet must be positive (got {options.PaperInitialWallet}).");
+        }
+
+        if (options.JournalRetryInterval < TimeSpan.FromMilliseconds(10) || options.JournalRetryInterval > TimeSpan.FromMinutes(1))
+        {
+            f.Add($"{p}:JournalRetryInterval must be 10 ms..1 min (got {options.JournalRetryInterval}).");
         }
 
         if (!Enum.IsDefined(options.CrashAfter))

@@ -69,6 +69,20 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     private volatile IReadOnlyList<OpenOrderSnapshot> _openSnapshot = [];
     private bool _snapshotDirty = true;
 
+    // The journal cannot be written (I/O loop state): since when, and when the commit is tried again.
+    private bool _journalDown;
+    private long _journalDownSinceMs;
+    private long _journalRetryAtMs;
+    private volatile string? _journalUnavailable;
+
+    // Reduce-only (protective) mode: entered once, for the rest of the run.
+    private int _protectRequested;
+    private bool _reduceOnly;
+    private volatile string? _reduceOnlyReason;
+    private long _protectiveSequence;
+    private long _protectiveSweepAtMs;
+    private readonly Dictionary<string, int> _protectiveAttempts = new(StringComparer.Ordinal);
+
     /// <param name="options">Execution settings.</param>
     /// <param name="journalOptions">Journal folder and fsync policy; the journal is replayed here.</param>
     /// <param name="client">The venue's REST client; null for a paper-only engine (no credentials).</param>
@@ -174,6 +188,18 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
     /// <summary>Where new orders go now.</summary>
     public VenueMode Mode => Counters.Mode;
 
+    /// <summary>
+    /// Why the journal cannot be written (the error's message), while it cannot; null when it can. Meanwhile no entry is
+    /// sent, and reduce-only exits wait until their intent is journaled (any thread).
+    /// </summary>
+    public string? JournalUnavailable => _journalUnavailable;
+
+    /// <summary>Why execution is reduce-only (<see cref="EnterReduceOnly"/>); null while entries are allowed (any thread).</summary>
+    public string? ReduceOnlyReason => _reduceOnlyReason;
+
+    /// <summary>Whether the I/O loop is running (started, not stopped, not failed).</summary>
+    public bool IsRunning => _thread is { IsAlive: true } && Fault is null;
+
     /// <summary>Latency from the publication of the event that caused an order to its bytes being handed to the socket, ns (I/O loop writes).</summary>
     public LatencyHistogram SentLatency { get; } = new();
 
@@ -265,6 +291,11 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         _disposed = true;
         Stop(TimeSpan.FromSeconds(5));
         _journal.Dispose();
+        if (_journal.WriteError is { } error)
+        {
+            ExecutionLog.JournalNotWritten(_logger, _journal.PendingBytes, error.Message);
+        }
+
         _folder.Dispose();
         _stageSigner.Dispose();
         _ioSigner?.Dispose();
@@ -317,13 +348,29 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
                 var worked = DrainInbound();
                 worked |= DrainQueue(_rejects);
                 worked |= DrainQueue(_orders);
-                _journal.Commit();
-                SendCommitted();
+                if (CommitJournal())
+                {
+                    SendCommitted();
+                }
+
                 var next = RunTimers();
-                _journal.Tick();
-                if (_journal.RotationDue)
+                if (!_journalDown && !_journal.Tick())
+                {
+                    JournalFailed();
+                }
+
+                if (_journalDown)
+                {
+                    next = Sooner(next, _journalRetryAtMs);
+                }
+                else if (_journal.RotationDue)
                 {
                     Compact();
+                }
+
+                if (_reduceOnly)
+                {
+                    next = ProtectivePass(next);
                 }
 
                 if (_snapshotDirty)
@@ -346,9 +393,105 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
         finally
         {
-            _journal.Commit();
+            try
+            {
+                if (!_journal.TryCommit())
+                {
+                    ExecutionLog.JournalNotWritten(_logger, _journal.PendingBytes, _journal.WriteError!.Message);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed after Stop gave up waiting for this loop: the writer flushed what it could when it was disposed.
+            }
         }
     }
+
+    // ---- the journal cannot be written (a full disk, a quota, an I/O error) ----
+
+    /// <summary>
+    /// Commits what is staged; false when it is not durable yet (then nothing that waits on it may be sent). While the
+    /// journal is down the commit is tried again every <see cref="ExecutionOptions.JournalRetryInterval"/>, as a full
+    /// flush to disk, and the first that succeeds ends the episode.
+    /// </summary>
+    private bool CommitJournal()
+    {
+        if (!_journalDown)
+        {
+            if (_journal.TryCommit())
+            {
+                return true;
+            }
+
+            JournalFailed();
+            return false;
+        }
+
+        var now = Environment.TickCount64;
+        if (now < _journalRetryAtMs)
+        {
+            return false;
+        }
+
+        _journalRetryAtMs = now + (long)_options.JournalRetryInterval.TotalMilliseconds;
+        if (!_journal.TryCommitDurable())
+        {
+            return false;
+        }
+
+        var seconds = (now - _journalDownSinceMs) / 1000.0;
+        _journalDown = false;
+        _journalUnavailable = null;
+        Gateway.AllowEntries(RejectReason.JournalUnavailable);
+        Counters.SetJournalAvailable(true);
+        ExecutionLog.JournalBack(_logger, seconds, _journal.WriteFailures, _toSend.Count, _reduceOnly ? "execution stays reduce-only" : "entries resume");
+        return true;
+    }
+
+    /// <summary>
+    /// A commit failed. The first failure of an episode is logged CRITICAL; every entry waiting to be sent fails at
+    /// once (it was never sent, and a late entry is a different trade), new entries are refused, and what reduces a
+    /// position waits until its intent is journaled. Fills and order updates keep being applied and staged.
+    /// </summary>
+    private void JournalFailed()
+    {
+        var now = Environment.TickCount64;
+        _journalRetryAtMs = now + (long)_options.JournalRetryInterval.TotalMilliseconds;
+        if (_journalDown)
+        {
+            return;
+        }
+
+        _journalDown = true;
+        _journalDownSinceMs = now;
+        var reason = _journal.WriteError?.Message ?? "write failed";
+        _journalUnavailable = reason;
+        Gateway.RefuseEntries(RejectReason.JournalUnavailable);
+        Counters.SetJournalAvailable(false);
+        Counters.CountJournalEpisode();
+        ExecutionLog.JournalUnavailable(_logger, reason, _journal.PendingBytes, (long)_options.JournalRetryInterval.TotalMilliseconds, _journal.WriteError);
+        for (var i = _toSend.Count - 1; i >= 0; i--)
+        {
+            var (record, bytes, _) = _toSend[i];
+            if (record.Order.ReduceOnly || record.Sends > 0)
+            {
+                continue;
+            }
+
+            _toSend.RemoveAt(i);
+            if (bytes.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
+
+            Counters.CountEntryRefused();
+            Fail(record, "not sent: the journal cannot be written (" + reason + ")");
+        }
+    }
+
+    /// <summary>The earlier of <paramref name="next"/> and the time until <paramref name="dueAtMs"/> (<see cref="Environment.TickCount64"/>).</summary>
+    private static TimeSpan Sooner(TimeSpan next, long dueAtMs) =>
+        TimeSpan.FromMilliseconds(Math.Max(0, Math.Min(dueAtMs - Environment.TickCount64, next.TotalMilliseconds)));
 
     private bool HasWork() => !_inbound.IsEmpty || _orders.Count > 0 || _rejects.Count > 0 || _stopping.IsCancellationRequested;
 
@@ -398,6 +541,14 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
 
     private void Accept(ref OrderMessage slot)
     {
+        if (!slot.ReduceOnly && (_journalDown || _reduceOnly))
+        {
+            // The stage refuses entries too, but it may have signed this one before it was told.
+            slot.Reason = _reduceOnly ? RejectReason.ReduceOnly : RejectReason.JournalUnavailable;
+            FailAtStage(ref slot);
+            return;
+        }
+
         var paper = _mode == VenueMode.Paper;
         var order = OrderOf(ref slot);
         order.Paper = paper;
@@ -431,7 +582,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
             return;
         }
 
-        if (_options.CrashAfter == CrashPoint.JournaledBeforeSend)
+        if (_options.CrashAfter == CrashPoint.JournaledBeforeSend && _toSend.Exists(static s => s.Record.Sends == 0))
         {
             Crash(CrashPoint.JournaledBeforeSend);
         }
@@ -537,6 +688,9 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
                     break;
                 case InboundKind.Recover:
                     RecoverOpenOrders("user-data stream gap");
+                    break;
+                case InboundKind.ReduceOnly:
+                    ReduceOnly(item.Symbol!);
                     break;
                 default:
                     break;
@@ -769,11 +923,18 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         order.Paper = true;
         var record = _ledger.Add(order, slot.Symbol, paper: true);
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
+        if (slot.Reason is RejectReason.ReduceOnly or RejectReason.JournalUnavailable)
+        {
+            Counters.CountEntryRefused();
+        }
+
         Fail(record, slot.Reason switch
         {
             RejectReason.QueueFull => "the queue to the I/O loop was full",
             RejectReason.UnknownSymbol => "no venue rules for the symbol",
             RejectReason.InvalidOrder => "the order could not be written (quantity or price finer than the symbol allows, or not positive)",
+            RejectReason.ReduceOnly => "execution is reduce-only (" + _reduceOnlyReason + "): entries are refused",
+            RejectReason.JournalUnavailable => "the journal cannot be written (" + _journalUnavailable + "): entries are refused",
             _ => "refused by the execution stage",
         });
     }
@@ -912,8 +1073,11 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
 
         order.SignedTimestampMs = timestamp;
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteResent(_recordBuffer, order.ClientOrderId, timestamp)));
-        _journal.Commit();
-        StartSend(record, bytes, length);
+        _toSend.Add((record, bytes, length));
+        if (CommitJournal())
+        {
+            SendCommitted();
+        }
     }
 
     private void RecoverOpenOrders(string why)
@@ -932,6 +1096,205 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         {
             ExecutionLog.Recovering(_logger, count, why);
         }
+    }
+
+    // ---- reduce-only (protective) mode ----
+
+    /// <summary>
+    /// Puts execution in reduce-only mode for the rest of the run and closes what it holds, from any thread (a watcher
+    /// calls it when a ring stage halts on a fault: the ring behind that stage no longer moves, so this does not go
+    /// through it). The stage half refuses entries at once; the I/O loop cancels the open entry orders, then closes every
+    /// position of its fold with reduce-only MARKET orders, each journaled before it is sent, on the venue new orders go
+    /// to (the exchange, or the paper venue in paper mode), and keeps closing what a late fill reopens. Returns false when
+    /// the I/O loop is not running (stopped or failed): nothing can then be closed.
+    /// </summary>
+    /// <param name="reason">Why, for the log and health ("stage brain halted: …").</param>
+    public bool EnterReduceOnly(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (!IsRunning || _stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        if (Interlocked.Exchange(ref _protectRequested, 1) == 1)
+        {
+            return true;
+        }
+
+        Gateway.RefuseEntries(RejectReason.ReduceOnly);
+        _reduceOnlyReason = reason;
+        Counters.SetReduceOnly();
+        if (_output is RingPublisher publisher)
+        {
+            // The ring behind a halted stage stops: publish what still fits, drop the rest rather than wait on it forever.
+            publisher.Close();
+        }
+
+        _inbound.Enqueue(new Inbound(InboundKind.ReduceOnly, 0, default, default, reason));
+        _signal.Wake();
+        return true;
+    }
+
+    private void ReduceOnly(string reason)
+    {
+        _reduceOnly = true;
+        var open = 0;
+        foreach (var position in _positions.All())
+        {
+            open += position.Amount.IsZero ? 0 : 1;
+        }
+
+        ExecutionLog.ReduceOnlyEntered(_logger, reason, open, _journalDown ? "; the journal cannot be written: the closes wait until their intents are journaled" : "");
+        CancelEntries();
+        _protectiveSweepAtMs = 0;
+    }
+
+    /// <summary>Cancels every open order that could add to a position (paper: at once; live: all orders of its symbol at the venue).</summary>
+    private void CancelEntries()
+    {
+        for (var i = _resting.Count - 1; i >= 0; i--)
+        {
+            var record = _resting[i];
+            if (!record.Order.ReduceOnly)
+            {
+                _resting.RemoveAt(i);
+                Observe(record, new OrderObservation(OrderStatus.Canceled, 0, record.Order.Filled, Notional.Zero, Quantity.Zero, Price.Zero, Price.Zero));
+            }
+        }
+
+        if (_client is null)
+        {
+            return;
+        }
+
+        var symbols = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in _ledger.Open())
+        {
+            if (!record.IsPaper && !record.Order.ReduceOnly)
+            {
+                symbols.Add(record.Order.Symbol);
+            }
+        }
+
+        foreach (var symbol in symbols)
+        {
+            _ = CancelAllAsync(symbol);
+        }
+    }
+
+    /// <summary>
+    /// Reduce-only upkeep, every <see cref="ExecutionOptions.JournalRetryInterval"/>: every position of the fold that is
+    /// open and has no close working gets a reduce-only MARKET order for all of it (a few attempts per symbol).
+    /// </summary>
+    private TimeSpan ProtectivePass(TimeSpan next)
+    {
+        var now = Environment.TickCount64;
+        var interval = (long)_options.JournalRetryInterval.TotalMilliseconds;
+        if (now < _protectiveSweepAtMs)
+        {
+            return Sooner(next, _protectiveSweepAtMs);
+        }
+
+        _protectiveSweepAtMs = now + interval;
+        var closing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in _ledger.Open())
+        {
+            if (record.Order.ReduceOnly)
+            {
+                closing.Add(record.Order.Symbol);
+            }
+        }
+
+        var added = false;
+        foreach (var position in _positions.All())
+        {
+            if (position.Amount.IsZero || closing.Contains(position.Symbol))
+            {
+                continue;
+            }
+
+            var attempts = _protectiveAttempts.GetValueOrDefault(position.Symbol);
+            if (attempts >= MaxProtectiveAttempts)
+            {
+                if (attempts == MaxProtectiveAttempts)
+                {
+                    _protectiveAttempts[position.Symbol] = attempts + 1;
+                    ExecutionLog.ProtectiveCloseGaveUp(_logger, position.Symbol, position.Amount, attempts);
+                }
+
+                continue;
+            }
+
+            _protectiveAttempts[position.Symbol] = attempts + 1;
+            added |= StageProtectiveClose(position);
+        }
+
+        if (added && CommitJournal())
+        {
+            SendCommitted();
+        }
+
+        return TimeSpan.FromMilliseconds(Math.Min(interval, next.TotalMilliseconds));
+    }
+
+    private const int MaxProtectiveAttempts = 5;
+
+    /// <summary>Ids of protective closes: the upper half of a run's sequence space, which the stage's own count never reaches.</summary>
+    private const long ProtectiveIdBase = 1L << 31;
+
+    private bool StageProtectiveClose(JournalPosition position)
+    {
+        if (!_symbols.TryGet(Encoding.ASCII.GetBytes(position.Symbol), out var id) || id.Value >= _rules.Length)
+        {
+            ExecutionLog.PositionSymbolUnknown(_logger, position.Symbol);
+            return false;
+        }
+
+        var amount = position.Amount.Mantissa;
+        var paper = _mode == VenueMode.Paper || _client is null;
+        var order = new JournalOrder
+        {
+            ClientOrderId = ExecutionGateway.ClientOrderIdOf(RunId, ProtectiveIdBase + ++_protectiveSequence),
+            Symbol = position.Symbol,
+            Side = amount > 0 ? Side.Sell : Side.Buy,
+            Kind = OrderKind.Market,
+            Quantity = Quantity.FromMantissa(Math.Abs(amount)),
+            ReduceOnly = true,
+            Paper = paper,
+        };
+
+        byte[] bytes = [];
+        var length = 0;
+        if (!paper)
+        {
+            var rules = _rules[id.Value];
+            Span<byte> clientId = stackalloc byte[ClientOrderId.MaxLength];
+            var idLength = ClientOrderId.Format(order.ClientOrderId, clientId);
+            bytes = ArrayPool<byte>.Shared.Rent(_options.RequestBufferBytes);
+            order.SignedTimestampMs = _client!.Clock.NowUnixMs;
+            length = OrderRequestWriter.Write(bytes, _symbols.Utf8NameOf(id), order.Side, order.Kind, default, order.Quantity, Price.Zero, true,
+                clientId[..idLength], rules.PricePrecision, rules.QuantityPrecision, _client.RecvWindowMs, order.SignedTimestampMs, _ioSigner!);
+        }
+
+        var record = _ledger.Add(order, id, paper);
+        _snapshotDirty = true;
+        _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
+        Counters.CountProtectiveClose();
+        ExecutionLog.ProtectiveClose(_logger, WireId(record), position.Symbol, order.Side, order.Quantity, paper ? "paper" : "live");
+        if (paper)
+        {
+            order.OrderId = -(++_paperOrderIds);
+        }
+        else if (length <= 0)
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+            Fail(record, "the close could not be written (quantity finer than the symbol allows)");
+            return true;
+        }
+
+        _toSend.Add((record, bytes, length));
+        return true;
     }
 
     // ---- commands ----
@@ -1294,7 +1657,17 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         }
 
         var positions = _positions.All();
-        _journal.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, open, positions));
+        try
+        {
+            _journal.RotateWithSnapshot(JournalCodec.WriteSnapshot(RunId, open, positions));
+        }
+        catch (IOException)
+        {
+            // The snapshot stays staged (the next successful commit writes it); the older segments stay until then.
+            JournalFailed();
+            return;
+        }
+
         ExecutionLog.Compacted(_logger, _journal.Segment, open.Count, positions.Count);
     }
 
@@ -1360,6 +1733,7 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
         StreamOrder,
         StreamAccount,
         Recover,
+        ReduceOnly,
     }
 
     private readonly struct Inbound(InboundKind kind, long clientOrderId, RestResult<OrderResponse> result, MarketEvent evt, string? symbol = null, VenueError? error = null)

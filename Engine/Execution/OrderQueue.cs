@@ -29,6 +29,12 @@ public enum RejectReason : byte
     QueueFull,
     UnknownSymbol,
     InvalidOrder,
+
+    /// <summary>Execution is reduce-only (a stage halted): entries are refused.</summary>
+    ReduceOnly,
+
+    /// <summary>The journal cannot be written: entries are refused until it can.</summary>
+    JournalUnavailable,
 }
 
 /// <summary>One slot of the stage → I/O queue: the order's facts and its signed request bytes (a buffer per slot, allocated once).</summary>

@@ -310,6 +310,7 @@ public static class EngineHostBuilder
         if (launch.Mode != EngineMode.Synthetic)
         {
             services.AddSingleton<IHealthComponent>(sp => new ExecutionHealth(sp.GetRequiredService<ExecutionService>(), sp.GetRequiredService<IOptions<ExecutionOptions>>().Value.InitialMode));
+            services.AddSingleton<IHealthComponent>(sp => new JournalHealth(sp.GetRequiredService<ExecutionService>()));
         }
 
         if (venue.Credentials is null)

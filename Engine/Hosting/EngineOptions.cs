@@ -107,6 +107,9 @@ public sealed class EngineOptions
     /// waiting and the process exits anyway.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Test-only fault injection ("Engine:Testing"); never set in production.</summary>
+    public TestingOptions Testing { get; set; } = new();
 }
 
 /// <summary>Refuses to start with settings that cannot work, saying which and why.</summary>
@@ -115,7 +118,7 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
     public ValidateOptionsResult Validate(string? name, EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        var failures = new List<string>(options.Testing.Problems());
         var size = options.Ring.Size;
         if (size < 64 || !int.IsPow2(size))
         {

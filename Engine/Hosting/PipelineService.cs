@@ -14,6 +14,7 @@ using Engine.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Engine.Hosting;
@@ -41,6 +42,7 @@ public sealed class PipelineService : BackgroundService
     private UserDataStream? _userStream;
     private Reconciler? _reconciler;
     private Timer? _isolation;
+    private StageFaultGuard? _guard;
 
     public PipelineService(
         IOptions<EngineOptions> options, RingPipeline pipeline, SymbolUniverse universe, CommandBus commands, IServiceProvider services,
@@ -120,8 +122,17 @@ public sealed class PipelineService : BackgroundService
             return;
         }
 
+        // From here a stage that halts on a fault puts execution in reduce-only mode and its positions get closed.
+        _guard = new StageFaultGuard(pipeline, _execution, _services.GetService<ILogger<StageFaultGuard>>() ?? NullLogger<StageFaultGuard>.Instance, s_faultCheckInterval);
+        _guard.Start();
+        _guard.Check();
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static readonly TimeSpan s_faultCheckInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The first stage that halted on a fault and why (null while none).</summary>
+    public string? HaltedStage => _guard?.Halted;
 
     /// <summary>
     /// Execution first (the journal's positions reach the brain and the tail before any market data), then the user
@@ -239,6 +250,7 @@ public sealed class PipelineService : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        _guard?.Dispose();
         if (_isolation is not null)
         {
             await _isolation.DisposeAsync().ConfigureAwait(false);

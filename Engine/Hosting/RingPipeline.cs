@@ -28,6 +28,8 @@ public sealed class RingPipeline
     private readonly Func<Action, Thread>?[] _starts;
     private readonly Dictionary<string, int> _stageCpus;
     private readonly StagePlacement?[] _placements;
+    private readonly string? _faultStage;
+    private readonly long _faultAfter;
 
     /// <param name="options">Ring size, wait strategy and placement.</param>
     /// <param name="brain">The brain for the brain position; without one, a brain with default options and no symbol rules (it reads the market but refuses every entry).</param>
@@ -38,11 +40,14 @@ public sealed class RingPipeline
     /// exists); without it the execution position only times events (a run with no orders: the synthetic market).
     /// </param>
     /// <param name="positions">The position book the tail keeps from fills, marks and position events; none without execution.</param>
+    /// <param name="testing">Test-only fault injection (<see cref="TestingOptions"/>); none in production.</param>
     public RingPipeline(
         RingOptions options, TradingBrain? brain = null, CommandReplies? replies = null, int symbolCapacity = 1024,
-        Func<RingBuffer<MarketEvent>, ExecutionGateway>? execution = null, PositionBook? positions = null)
+        Func<RingBuffer<MarketEvent>, ExecutionGateway>? execution = null, PositionBook? positions = null, TestingOptions? testing = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _faultStage = string.IsNullOrEmpty(testing?.FaultStage) ? null : testing.FaultStage.ToLowerInvariant();
+        _faultAfter = testing?.FaultAfterEvents ?? 0;
         WaitStrategy = options.WaitStrategy;
         Ring = RingBuffer.CreateMultiProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield));
         _stageCpus = new Dictionary<string, int>(options.StageCpus, StringComparer.OrdinalIgnoreCase);
@@ -179,6 +184,13 @@ public sealed class RingPipeline
         string name, SequenceBarrier barrier, THandler handler, EarlyRelease? earlyRelease = null)
         where THandler : struct, IEventHandler<MarketEvent>
     {
+        if (_faultStage is not null && Array.IndexOf(name.Split('+'), _faultStage) >= 0)
+        {
+            var faulting = new BatchEventProcessor<MarketEvent, FaultAfter<THandler>>(
+                name, Ring, barrier, new FaultAfter<THandler>(handler, name, _faultAfter), earlyRelease: earlyRelease);
+            return (faulting, faulting.Start);
+        }
+
         var processor = new BatchEventProcessor<MarketEvent, THandler>(name, Ring, barrier, handler, earlyRelease: earlyRelease);
         return (processor, processor.Start);
     }

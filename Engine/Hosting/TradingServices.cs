@@ -68,7 +68,7 @@ public static class TradingServices
             services.AddSingleton(sp => new RingPipeline(
                 sp.GetRequiredService<IOptions<EngineOptions>>().Value.Ring,
                 new TradingBrain(sp.GetRequiredService<IOptions<EngineOptions>>().Value.Brain, []),
-                symbolCapacity: SymbolCapacity));
+                symbolCapacity: SymbolCapacity, testing: sp.GetRequiredService<IOptions<EngineOptions>>().Value.Testing));
             return;
         }
 
@@ -118,7 +118,7 @@ public static class TradingServices
                         launch.RecoverFromVenue);
                     return holder.Service.Gateway;
                 },
-                positions: sp.GetRequiredService<PositionBook>());
+                positions: sp.GetRequiredService<PositionBook>(), testing: engine.Testing);
         });
         services.AddSingleton(sp =>
         {

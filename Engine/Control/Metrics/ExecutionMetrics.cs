@@ -30,13 +30,21 @@ public sealed class ExecutionMetrics(ExecutionService execution) : IMetricsSourc
             .Sample("engine_execution_events_total", c.PaperFills, ("event", "paper_fills"))
             .Sample("engine_execution_events_total", c.SwitchesToPaper, ("event", "switches_to_paper"))
             .Sample("engine_execution_events_total", c.ForeignEvents, ("event", "foreign_order_events"))
-            .Sample("engine_execution_events_total", execution.Gateway.QueueFull, ("event", "queue_full"));
+            .Sample("engine_execution_events_total", execution.Gateway.QueueFull, ("event", "queue_full"))
+            .Sample("engine_execution_events_total", c.EntriesRefused, ("event", "entries_refused"))
+            .Sample("engine_execution_events_total", c.ProtectiveCloses, ("event", "protective_closes"));
+        writer.Family("engine_execution_reduce_only", "gauge", "1 once execution is reduce-only for the rest of the run (a ring stage halted on a fault): entries refused, positions closed.")
+            .Sample("engine_execution_reduce_only", c.ReduceOnly ? 1 : 0);
         writer.Family("engine_execution_consecutive_failures", "gauge", "Venue failures in a row (the switch to paper happens at Engine:Execution:MaxConsecutiveFailures).")
             .Sample("engine_execution_consecutive_failures", c.ConsecutiveFailures);
         writer.Family("engine_journal_records_total", "counter", "Records appended to the write-ahead journal by this process.")
             .Sample("engine_journal_records_total", execution.Journal.RecordsWritten);
         writer.Family("engine_journal_fsyncs_total", "counter", "Times the journal was forced to disk.")
             .Sample("engine_journal_fsyncs_total", execution.Journal.Fsyncs);
+        writer.Family("engine_journal_available", "gauge", "1 while the journal can be written; 0 while it cannot (a full disk, a quota, an I/O error): no entries, exits wait until journaled.")
+            .Sample("engine_journal_available", c.JournalAvailable ? 1 : 0);
+        writer.Family("engine_journal_write_failures_total", "counter", "Journal commits and fsyncs that failed (each is retried; an episode of failures is logged once).")
+            .Sample("engine_journal_write_failures_total", execution.Journal.WriteFailures);
         execution.SentLatency.CopyTo(_buckets);
         writer.Family("engine_order_send_seconds", "histogram", "Publication of the event an order was decided on → its request bytes handed to the socket.")
             .LatencyHistogram("engine_order_send_seconds", _buckets, execution.SentLatencySumNanoseconds / 1e9);
