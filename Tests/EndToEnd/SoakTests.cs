@@ -14,8 +14,9 @@ namespace Tests.EndToEnd;
 
 /// <summary>
 /// The soak: the engine process in live mode against a standalone simulator on 127.0.0.1 (simulated time ×20) while the
-/// simulator drops sockets, answers 429, -1021 and 5xx, stalls the market streams, expires the listenKey and rejects
-/// orders, and the process is killed (SIGKILL) and restarted twice on the same journal. At the end the journal, the
+/// simulator drops sockets, answers 429, -1021 and 5xx, stalls the market streams, expires the listenKey, rejects
+/// orders, poisons market frames with impossible values (zero prices and quantities, absurd ids) and starves a symbol
+/// of every event for two market minutes, and the process is killed (SIGKILL) and restarted twice on the same journal. At the end the journal, the
 /// engine's positions and the simulator's account agree exactly, every order at the venue was sent once and is in the
 /// journal, every journaled order the venue never saw ended rejected, and every candle is accounted for.
 /// 60 seconds of faults by default; <c>ENGINE_SOAK_MINUTES=N</c> runs N minutes (docs/OPERATIONS.md).
@@ -28,7 +29,18 @@ public sealed class SoakTests(ITestOutputHelper output)
     private const int WarmupMinutes = 60;
 
     private static readonly string[] s_faults =
-        ["drop-websockets", "fail-429", "fail-1021", "fail-5xx", "stall", "expire-listen-key", "reject-orders"];
+        ["drop-websockets", "fail-429", "fail-1021", "fail-5xx", "stall", "expire-listen-key", "reject-orders", "poison", "starve"];
+
+    // Impossible values a hostile venue might send, one per injection in turn: each must be refused at the parser.
+    private static readonly string[] s_poisons =
+    [
+        "stream=btcusdt@aggTrade&field=p&value=0",
+        "stream=ethusdt@aggTrade&field=a&value=9000000000000000000",
+        "stream=bnbusdt@bookTicker&field=b&value=-0",
+        "stream=btcusdt@kline_1m&field=c&value=0",
+        "stream=ethusdt@aggTrade&field=q&value=0",
+        "stream=bnbusdt@bookTicker&field=u&value=9000000000000000000",
+    ];
 
     [Fact]
     public async Task Under_faults_and_two_kills_nothing_is_lost_or_sent_twice_and_journal_engine_and_venue_agree()
@@ -174,6 +186,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         output.WriteLine($"kills (SIGKILL) and restarts: 2; engine output of the last run: {engine.Output.Split('\n').Length} lines");
         Assert.All(s_faults, f => Assert.True(injected[f] > 0, $"{f} was never injected"));
         Assert.True(seen.GetValueOrDefault("gaps_backfilled") > 0, "no candle gap was back-filled");
+        Assert.True(seen.GetValueOrDefault("frames_refused") > 0, "no poisoned frame was refused at the parser");
         Assert.True(seen.GetValueOrDefault("listen_key_expired") + seen.GetValueOrDefault("user_stream_connects") > 3, "the user stream never reconnected");
     }
 
@@ -210,6 +223,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         while (clock.Elapsed < duration)
         {
             var fault = s_faults[i++ % s_faults.Length];
+            var poison = s_poisons[injected["poison"] % s_poisons.Length];
             var request = fault switch
             {
                 "drop-websockets" => "_sim/drop-websockets",
@@ -218,6 +232,9 @@ public sealed class SoakTests(ITestOutputHelper output)
                 "fail-5xx" => "_sim/fail?count=2&status=503",
                 "stall" => "_sim/stall?seconds=4", // ≥ one minute boundary at ×20 (a minute is 3 s): a candle gap
                 "expire-listen-key" => "_sim/expire-listen-key",
+                "poison" => $"_sim/poison?{poison}&count=2",
+                // A quiet symbol: no event at all for two market minutes (6 s at ×20), then a trade before any kline.
+                "starve" => "_sim/starve?symbol=BNBUSDT&minutes=2&events=all",
                 _ => "_sim/reject-orders?count=2",
             };
             using var answer = await admin.PostAsync(new Uri(request, UriKind.Relative), null);
@@ -244,6 +261,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         Add("orders_accepted", EndToEnd.Sum(scrape, "engine_orders_total", ("outcome", "accepted")));
         Add("corrections", EndToEnd.Sum(scrape, "engine_reconciliation_corrections_total"));
         Add("reconciliations", EndToEnd.Sum(scrape, "engine_reconciliation_runs_total", ("outcome", "completed")));
+        Add("frames_refused", EndToEnd.Sum(scrape, "engine_feed_frames_refused_total"));
     }
 
     private static string Evidence(string fault, Dictionary<string, double> seen) => fault switch
@@ -253,6 +271,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         "fail-1021" or "fail-5xx" => $"order retries {seen.GetValueOrDefault("retries")}, queries {seen.GetValueOrDefault("queries")}, resends {seen.GetValueOrDefault("resends")}, answers lost {seen.GetValueOrDefault("orders_error")}",
         "stall" => $"candle gaps back-filled {seen.GetValueOrDefault("gaps_backfilled")}",
         "expire-listen-key" => $"listenKey expiries {seen.GetValueOrDefault("listen_key_expired")}",
+        "poison" => $"impossible values refused at the parser {seen.GetValueOrDefault("frames_refused")}",
+        "starve" => $"candle gaps back-filled {seen.GetValueOrDefault("gaps_backfilled")} (the brain stage still serving at the end)",
         _ => $"orders rejected {seen.GetValueOrDefault("orders_rejected")} (accepted {seen.GetValueOrDefault("orders_accepted")}; reconciliations {seen.GetValueOrDefault("reconciliations")})",
     };
 
