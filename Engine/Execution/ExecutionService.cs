@@ -1642,7 +1642,9 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
                 throw;
             }
 
-            throw new JournalUnusableException($"journal folder {_folder.Path} cannot be written: {exception.Message.ReplaceLineEndings(" ")}", exception);
+            // The writer wraps the operating system's error; the refusal names that error itself.
+            var cause = exception.InnerException is IOException osError ? osError : exception;
+            throw new JournalUnusableException($"journal folder {_folder.Path} cannot be written: {cause.Message.ReplaceLineEndings(" ")}", exception);
         }
     }
 

@@ -133,7 +133,7 @@ public sealed class JournalRefusalTests
             var before = JournalFixtures.Contents(folder);
             using var engine = JournalFixtures.Sim(folder);
             var line = JournalFixtures.Refusal(engine);
-            Assert.StartsWith($"engine: journal folder {folder} cannot be written: No space left on device", line, StringComparison.Ordinal);
+            Assert.True(line.StartsWith($"engine: journal folder {folder} cannot be written: No space left on device", StringComparison.Ordinal), line);
             Assert.EndsWith(lockFileLeftBehind ? $"'{Path.Combine(folder, "wal-00000003.log")}'" : $"(writing the pid into {Path.Combine(folder, JournalFolder.LockFileName)})", line, StringComparison.Ordinal);
             Assert.Equal(before, JournalFixtures.Contents(folder));
 

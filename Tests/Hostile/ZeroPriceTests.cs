@@ -1,3 +1,4 @@
+using Engine.Brain;
 using Engine.Control.Health;
 using Engine.Feed.Parsing;
 using Engine.Model;
@@ -84,8 +85,11 @@ public sealed class ZeroPriceTests
 
         Assert.Equal(entry.Quantity, d.Brain.PositionOf(BrainDriver.S(1)));
 
-        // What the refusal kept out: one trade at 0 and the brain sells the long at market.
-        var exit = Assert.Single(BrainDriver.Intents(d.Trade(1, t, Price.Zero)));
-        Assert.Equal((IntentAction.Exit, IntentReason.StopHit), (exit.Action, exit.Reason));
+        // Behind the parser, the brain refuses such a trade too (counted, never taken as the last price): one trade at 0
+        // once sold a held long at market through the engine-watched stop.
+        var refusedBefore = d.Brain.Counters[BrainCounter.ImpossibleValues];
+        Assert.Empty(BrainDriver.Intents(d.Trade(1, t, Price.Zero)));
+        Assert.Equal(refusedBefore + 1, d.Brain.Counters[BrainCounter.ImpossibleValues]);
+        Assert.Equal(entry.Quantity, d.Brain.PositionOf(BrainDriver.S(1)));
     }
 }
