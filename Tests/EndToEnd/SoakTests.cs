@@ -126,7 +126,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         var agree = await EndToEnd.EventuallyAsync(
             async () =>
             {
-                venuePositions = await VenuePositions(venue);
+                venuePositions = await venue.OpenPositionsAsync();
                 enginePositions = EnginePositions(await control.ListPositionsAsync(new ListPositionsRequest(), deadline: ControlClient.Deadline));
                 return Same(venuePositions, enginePositions);
             },
@@ -294,15 +294,6 @@ public sealed class SoakTests(ITestOutputHelper output)
         .Select(p => (p.Symbol, Amount: decimal.Parse(p.Quantity, CultureInfo.InvariantCulture) * (p.Side == "SHORT" ? -1 : 1)))
         .Where(p => p.Amount != 0)
         .ToDictionary(p => p.Symbol, p => p.Amount);
-
-    private static async Task<Dictionary<string, decimal>> VenuePositions(SimClient venue)
-    {
-        var risk = await venue.SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");
-        return risk.Json.EnumerateArray()
-            .Select(p => (Symbol: p.GetProperty("symbol").GetString()!, Amount: decimal.Parse(p.GetProperty("positionAmt").GetString()!, CultureInfo.InvariantCulture)))
-            .Where(p => p.Amount != 0)
-            .ToDictionary(p => p.Symbol, p => p.Amount);
-    }
 
     /// <summary>Every order at the venue placed with an engine client id: the statuses of each (one per time it was placed).</summary>
     private static async Task<Dictionary<string, List<string>>> VenueOrders(SimClient venue)

@@ -148,7 +148,7 @@ public sealed class FullDiskTests(ITestOutputHelper output)
 
         Assert.NotNull(h.Service.JournalUnavailable);
         var atVenue = (await VenueOrders(h)).Count;
-        var btc = (await VenuePositions(h)).GetValueOrDefault("BTCUSDT");
+        var btc = (await h.SimClient!.OpenPositionsAsync()).GetValueOrDefault("BTCUSDT");
         Assert.Equal(0.01m, btc);
 
         // A stage halts now: reduce-only, the closes are staged but not sent while they cannot be journaled.
@@ -157,28 +157,21 @@ public sealed class FullDiskTests(ITestOutputHelper output)
         var failures = h.Service.Journal.WriteFailures;
         await ExecutionHarness.WaitUntil(() => h.Service.Journal.WriteFailures >= failures + 5, s_wait, "the commit retried");
         Assert.Equal(atVenue, (await VenueOrders(h)).Count);
-        Assert.Equal(0.01m, (await VenuePositions(h)).GetValueOrDefault("BTCUSDT"));
+        Assert.Equal(0.01m, (await h.SimClient!.OpenPositionsAsync()).GetValueOrDefault("BTCUSDT"));
 
         // Space returns: the closes are journaled, then sent; every position is flat at the venue.
         disk.Free();
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await VenuePositions(h)).Values.Any(v => v != 0) && DateTime.UtcNow < deadline)
+        while ((await h.SimClient!.OpenPositionsAsync()).Values.Any(v => v != 0) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
 
-        Assert.All(await VenuePositions(h), p => Assert.True(p.Value == 0, $"{p.Key} {p.Value}"));
+        Assert.All(await h.SimClient!.OpenPositionsAsync(), p => Assert.True(p.Value == 0, $"{p.Key} {p.Value}"));
         h.Service.Stop(TimeSpan.FromSeconds(5));
         var intents = Intents(disk.Path);
         Assert.All(await VenueOrders(h), id => Assert.Contains(id, intents));
         Assert.Null(Replay(disk.Path).TornReason);
-    }
-
-    private static async Task<Dictionary<string, decimal>> VenuePositions(ExecutionHarness h)
-    {
-        var risk = await h.SimClient!.SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");
-        return risk.Json.EnumerateArray().ToDictionary(
-            p => p.GetProperty("symbol").GetString()!, p => decimal.Parse(p.GetProperty("positionAmt").GetString()!, CultureInfo.InvariantCulture));
     }
 
     [Fact]

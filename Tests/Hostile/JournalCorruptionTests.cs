@@ -70,7 +70,7 @@ public sealed class JournalCorruptionTests
             Assert.DoesNotContain(JournalReader.Segments(folder), s => s.Number <= 2);
 
             // The engine holds what the venue holds (the brain may have traded since: both sides moved alike).
-            var venuePositions = await VenuePositions(venue);
+            var venuePositions = await venue.OpenPositionsAsync();
             Assert.Contains("BTCUSDT", venuePositions.Keys);
             Assert.DoesNotContain("ETHUSDT", venuePositions.Keys);
             var enginePositions = (await control.ListPositionsAsync(new ListPositionsRequest(), deadline: ControlClient.Deadline)).Positions
@@ -112,14 +112,5 @@ public sealed class JournalCorruptionTests
         Assert.Empty(errors);
         Engine.Hosting.EngineLaunch.Parse(["--mode", "replay", "--file", "x.csv", "--recover-from-venue"], Keys, errors);
         Assert.Contains("--recover-from-venue applies to --mode live or sim only: replay mode has no venue whose positions could replace a damaged journal.", errors);
-    }
-
-    private static async Task<Dictionary<string, decimal>> VenuePositions(SimClient venue)
-    {
-        var risk = await venue.SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");
-        return risk.Json.EnumerateArray()
-            .Select(p => (Symbol: p.GetProperty("symbol").GetString()!, Amount: decimal.Parse(p.GetProperty("positionAmt").GetString()!, CultureInfo.InvariantCulture)))
-            .Where(p => p.Amount != 0)
-            .ToDictionary(p => p.Symbol, p => p.Amount);
     }
 }

@@ -28,7 +28,7 @@ public sealed class StageHaltTests
             // The engine holds 0.02 BTCUSDT long: at the venue, and in the journal it starts from.
             var opened = await venue.OrderAsync("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.02");
             Assert.True(opened.Status == System.Net.HttpStatusCode.OK, opened.Body);
-            Assert.Equal(0.02m, (await VenuePositions(venue)).GetValueOrDefault("BTCUSDT"));
+            Assert.Equal(0.02m, (await venue.OpenPositionsAsync()).GetValueOrDefault("BTCUSDT"));
             SeedJournal(journal, "BTCUSDT", 0.02m, opened.Json.GetProperty("avgPrice").GetString()!);
 
             using var engine = EngineProcess.LiveAgainst(sim, journal,
@@ -42,12 +42,12 @@ public sealed class StageHaltTests
 
             // The position is closed at the venue by the engine's own reduce-only market order.
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while ((await VenuePositions(venue)).GetValueOrDefault("BTCUSDT") != 0 && DateTime.UtcNow < deadline)
+            while ((await venue.OpenPositionsAsync()).GetValueOrDefault("BTCUSDT") != 0 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
             }
 
-            Assert.True((await VenuePositions(venue)).GetValueOrDefault("BTCUSDT") == 0, engine.Output);
+            Assert.True((await venue.OpenPositionsAsync()).GetValueOrDefault("BTCUSDT") == 0, engine.Output);
             var closes = await VenueOrders(venue, "BTCUSDT");
             Assert.Contains(closes, o => o.ReduceOnly && o.Side == "SELL" && o.Type == "MARKET" && o.Quantity == 0.02m && o.Status == "FILLED");
             Assert.Contains("Protective close", engine.Output, StringComparison.Ordinal);
@@ -95,13 +95,6 @@ public sealed class StageHaltTests
             symbol, Engine.Model.Quantity.Parse(System.Text.Encoding.ASCII.GetBytes(amount.ToString(CultureInfo.InvariantCulture))),
             Engine.Model.Price.Parse(System.Text.Encoding.ASCII.GetBytes(price)), Engine.Model.Notional.Zero);
         writer.RotateWithSnapshot(JournalCodec.WriteSnapshot(1, [], [position]));
-    }
-
-    private static async Task<Dictionary<string, decimal>> VenuePositions(SimClient venue)
-    {
-        var risk = await venue.SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");
-        return risk.Json.EnumerateArray().ToDictionary(
-            p => p.GetProperty("symbol").GetString()!, p => decimal.Parse(p.GetProperty("positionAmt").GetString()!, CultureInfo.InvariantCulture));
     }
 
     private static async Task<List<(string Side, string Type, decimal Quantity, bool ReduceOnly, string Status)>> VenueOrders(SimClient venue, string symbol)

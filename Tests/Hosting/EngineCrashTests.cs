@@ -74,7 +74,7 @@ public sealed class EngineCrashTests
             Assert.All(orders, o => Assert.True(o.Value == 1, $"{o.Key} is at the venue {o.Value} times"));
             Assert.All(unsent, id => Assert.True(orders.ContainsKey(id), $"{id} was journaled but never reached the venue"));
 
-            var venuePositions = await VenuePositions(venue);
+            var venuePositions = await venue.OpenPositionsAsync();
             var enginePositions = (await control.ListPositionsAsync(new ListPositionsRequest(), deadline: ControlClient.Deadline)).Positions
                 .ToDictionary(p => p.Symbol, p => decimal.Parse(p.Quantity, CultureInfo.InvariantCulture) * (p.Side == "SHORT" ? -1 : 1));
             Assert.NotEmpty(venuePositions);
@@ -122,14 +122,5 @@ public sealed class EngineCrashTests
         }
 
         return counts;
-    }
-
-    private static async Task<Dictionary<string, decimal>> VenuePositions(SimClient venue)
-    {
-        var risk = await venue.SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");
-        return risk.Json.EnumerateArray()
-            .Select(p => (Symbol: p.GetProperty("symbol").GetString()!, Amount: decimal.Parse(p.GetProperty("positionAmt").GetString()!, CultureInfo.InvariantCulture)))
-            .Where(p => p.Amount != 0)
-            .ToDictionary(p => p.Symbol, p => p.Amount);
     }
 }

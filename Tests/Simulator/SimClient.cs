@@ -110,6 +110,16 @@ public sealed class SimClient : IDisposable
         return (r.Dec("bidPrice"), r.Dec("askPrice"));
     }
 
+    /// <summary>The account's non-zero positions (signed amounts) by symbol, from <c>/fapi/v3/positionRisk</c>.</summary>
+    public async Task<Dictionary<string, decimal>> OpenPositionsAsync()
+    {
+        var risk = await SignedAsync(HttpMethod.Get, "fapi/v3/positionRisk");
+        return risk.Json.EnumerateArray()
+            .Select(p => (Symbol: p.GetProperty("symbol").GetString()!, Amount: decimal.Parse(p.GetProperty("positionAmt").GetString()!, CultureInfo.InvariantCulture)))
+            .Where(p => p.Amount != 0)
+            .ToDictionary(p => p.Symbol, p => p.Amount);
+    }
+
     public async Task<JsonElement> PositionAsync(string symbol)
     {
         var r = await SignedAsync(HttpMethod.Get, "fapi/v2/positionRisk", "symbol=" + symbol);
