@@ -228,6 +228,15 @@ internal sealed class TestLedger : IUserDataSink, IOpenOrderView
 
     public List<AccountData> Accounts { get; } = [];
 
+    /// <summary>The account updates the stream has handed over so far and the last of them (read under the sink's lock).</summary>
+    public (int Count, AccountData Last) LastAccount()
+    {
+        lock (_lock)
+        {
+            return (Accounts.Count, Accounts.Count > 0 ? Accounts[^1] : default);
+        }
+    }
+
     public void Register(SymbolId symbol, long clientOrderId, Side side, Quantity quantity)
     {
         lock (_lock)
