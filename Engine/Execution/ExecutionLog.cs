@@ -55,8 +55,8 @@ internal static partial class ExecutionLog
     [LoggerMessage(EventId = 817, Level = LogLevel.Critical, Message = "Journal unavailable: {Reason}. No new entries are sent; orders that reduce a position are sent once their intent is journaled; fills keep being applied. {PendingBytes} bytes wait in memory; retrying every {RetryMs} ms")]
     public static partial void JournalUnavailable(ILogger logger, string reason, int pendingBytes, long retryMs, Exception? exception);
 
-    [LoggerMessage(EventId = 818, Level = LogLevel.Warning, Message = "Journal writable again after {Seconds:0.0} s ({Failures} failed writes in this run); {Held} held orders go out now; {Next}")]
-    public static partial void JournalBack(ILogger logger, double seconds, long failures, int held, string next);
+    [LoggerMessage(EventId = 818, Level = LogLevel.Warning, Message = "Journal writable again after {DownMs} ms ({Failures} failed writes in this run); {Held} held orders go out now; {Next}")]
+    public static partial void JournalBack(ILogger logger, long downMs, long failures, int held, string next);
 
     [LoggerMessage(EventId = 819, Level = LogLevel.Error, Message = "Journal: {PendingBytes} bytes of records could not be written: {Reason}")]
     public static partial void JournalNotWritten(ILogger logger, int pendingBytes, string reason);

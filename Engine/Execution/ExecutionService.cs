@@ -439,12 +439,12 @@ public sealed class ExecutionService : IUserDataSink, IOpenOrderView, IDisposabl
             return false;
         }
 
-        var seconds = (now - _journalDownSinceMs) / 1000.0;
+        var downMs = now - _journalDownSinceMs;
         _journalDown = false;
         _journalUnavailable = null;
         Gateway.AllowEntries(RejectReason.JournalUnavailable);
         Counters.SetJournalAvailable(true);
-        ExecutionLog.JournalBack(_logger, seconds, _journal.WriteFailures, _toSend.Count, _reduceOnly ? "execution stays reduce-only" : "entries resume");
+        ExecutionLog.JournalBack(_logger, downMs, _journal.WriteFailures, _toSend.Count, _reduceOnly ? "execution stays reduce-only" : "entries resume");
         return true;
     }
 
