@@ -29,7 +29,7 @@ public enum SigningBackend
 /// A signer belongs to the one thread that signs with it (the execution stage); it is not thread-safe.
 /// </remarks>
 [SkipLocalsInit]
-public sealed unsafe class HmacSha256Signer : IDisposable
+public sealed unsafe class HmacSha256Signer : IRequestSigner
 {
     /// <summary>Length of a signature in hex characters.</summary>
     public const int SignatureLength = 64;
@@ -204,6 +204,24 @@ public sealed unsafe class HmacSha256Signer : IDisposable
             NativeMemory.Free(_states);
             _states = null;
         }
+    }
+
+    int IRequestSigner.MaxQuerySignatureLength => SignatureLength;
+
+    int IRequestSigner.MaxJsonSignatureLength => SignatureLength;
+
+    string IRequestSigner.Description => "HMAC-SHA256, " + BackendDescription;
+
+    int IRequestSigner.SignForQuery(ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        Sign(payload, destination);
+        return SignatureLength;
+    }
+
+    int IRequestSigner.SignForJson(ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        Sign(payload, destination);
+        return SignatureLength;
     }
 
     public override string ToString() => $"HmacSha256Signer({Backend}, secret hidden)";

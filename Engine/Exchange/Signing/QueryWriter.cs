@@ -108,9 +108,9 @@ public ref struct QueryWriter
     /// <summary>Appends a quantity with exactly <paramref name="decimals"/> decimals; fails if the quantity has more (round first).</summary>
     public void Add(ReadOnlySpan<byte> name, Quantity value, int decimals) => AddFixed(name, value.Mantissa, decimals);
 
-    /// <summary>Signs everything written so far and appends <c>&amp;signature=&lt;64 hex&gt;</c>.</summary>
+    /// <summary>Signs everything written so far and appends <c>&amp;signature=</c> and the signer's signature (query-encoded).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public void AppendSignature(HmacSha256Signer signer)
+    public void AppendSignature(IRequestSigner signer)
     {
         ArgumentNullException.ThrowIfNull(signer);
         if (_error != QueryWriteError.None)
@@ -119,7 +119,7 @@ public ref struct QueryWriter
         }
 
         const int overhead = 11; // "&signature="
-        if (_buffer.Length - _length < overhead + HmacSha256Signer.SignatureLength)
+        if (_buffer.Length - _length < overhead + signer.MaxQuerySignatureLength)
         {
             Fail(QueryWriteError.BufferTooSmall);
             return;
@@ -128,8 +128,7 @@ public ref struct QueryWriter
         var payload = _buffer[.._length];
         var tail = _buffer[_length..];
         "&signature="u8.CopyTo(tail);
-        signer.Sign(payload, tail[overhead..]);
-        _length += overhead + HmacSha256Signer.SignatureLength;
+        _length += overhead + signer.SignForQuery(payload, tail[overhead..]);
     }
 
     /// <summary>Returns the length written, or false with the first error.</summary>
