@@ -206,6 +206,8 @@ public sealed unsafe class HmacSha256Signer : IRequestSigner
         }
     }
 
+    SignatureScheme IRequestSigner.Scheme => SignatureScheme.HmacSha256;
+
     int IRequestSigner.MaxQuerySignatureLength => SignatureLength;
 
     int IRequestSigner.MaxJsonSignatureLength => SignatureLength;
