@@ -284,26 +284,26 @@ internal sealed partial class WsApi : IAsyncDisposable
 
                 foreach (var prop in ps.EnumerateObject())
                 {
-                    string? v = prop.Value.ValueKind switch
-                    {
-                        JsonValueKind.String => prop.Value.GetString(),
-                        JsonValueKind.Number => prop.Value.GetRawText(),
-                        JsonValueKind.True => "true",
-                        JsonValueKind.False => "false",
-                        JsonValueKind.Null => null,
-                        _ => "\0",
-                    };
-                    if (v == "\0")
-                    {
-                        return Answer(id, new Reply(400, JsonOut.Error(-1130, $"Data sent for parameter '{prop.Name}' is not valid.")), false, null);
-                    }
-
-                    if (v is null)
+                    var v = prop.Value;
+                    if (v.ValueKind == JsonValueKind.Null)
                     {
                         continue;
                     }
 
-                    if (!values.TryAdd(prop.Name, v))
+                    if (v.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+                    {
+                        return Answer(id, new Reply(400, JsonOut.Error(-1130, $"Data sent for parameter '{prop.Name}' is not valid.")), false, null);
+                    }
+
+                    // the value as signed: a string as it is, a number as written, true/false as words
+                    var asSigned = v.ValueKind switch
+                    {
+                        JsonValueKind.String => v.GetString()!,
+                        JsonValueKind.True => "true",
+                        JsonValueKind.False => "false",
+                        _ => v.GetRawText(),
+                    };
+                    if (!values.TryAdd(prop.Name, asSigned))
                     {
                         return Answer(id, new Reply(400, JsonOut.Error(-1101, "Duplicate values for a parameter detected.")), false, null);
                     }

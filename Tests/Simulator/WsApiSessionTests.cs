@@ -160,6 +160,29 @@ public sealed class WsApiSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Venue_verifies_the_rfc_8032_ed25519_test_vector()
+    {
+        // RFC 8032 §7.1 TEST 2 (one-byte message 0x72): a signature made outside BouncyCastle, so the venue's verifier is
+        // checked against the standard and not only against the same library signing in these tests
+        byte[] spkiPrefix = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+        var publicKey = Convert.FromHexString("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+        var signature = Convert.FromHexString("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
+        var o = new SimulatorOptions();
+        o.Ed25519PublicKeys[EdKey] = System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", [.. spkiPrefix, .. publicKey]);
+        o.Validate();
+        var keys = new ApiKeys(o);
+        Assert.Equal(KeyKind.Ed25519, keys.Find(EdKey));
+        Assert.Equal(KeyKind.Hmac, keys.Find(o.ApiKey));
+        Assert.Null(keys.Find("someoneelse"));
+        Assert.True(keys.Verify(EdKey, "r", Convert.ToBase64String(signature)));
+        Assert.False(keys.Verify(EdKey, "s", Convert.ToBase64String(signature)));
+        signature[10] ^= 1;
+        Assert.False(keys.Verify(EdKey, "r", Convert.ToBase64String(signature)));
+        Assert.False(keys.Verify(EdKey, "r", "not base64!"));
+        Assert.False(keys.Verify(EdKey, "r", Convert.ToBase64String(new byte[63])));
+    }
+
+    [Fact]
     public void Options_register_ed25519_keys_from_the_command_line_and_refuse_a_key_that_is_both()
     {
         var path = Path.Combine(Path.GetTempPath(), "sim-ed25519-" + Guid.NewGuid().ToString("N") + ".pem");
