@@ -1,5 +1,7 @@
 using System.Globalization;
 using Engine.Exchange;
+using Engine.Exchange.Signing;
+using NSec.Cryptography;
 
 namespace Engine.Hosting;
 
@@ -220,7 +222,7 @@ public static class EngineLaunch
             return null;
         }
 
-        NSec.Cryptography.Key? ed25519 = null;
+        Key? ed25519 = null;
         switch (signing.FirstOrDefault())
         {
             case ApiSecretVariable when ApiCredentials.Problem(ApiSecretVariable, secret!) is { } secretProblem:
@@ -230,7 +232,7 @@ public static class EngineLaunch
                 ed25519 = ReadPrivateKeyFile(privateKeyFile!.Trim(), problems);
                 break;
             case PrivateKeyVariable:
-                ed25519 = Exchange.Signing.Ed25519PrivateKeyPem.TryImport(PrivateKeyVariable, privateKey, out var pemProblem);
+                ed25519 = Ed25519PrivateKeyPem.TryImport(PrivateKeyVariable, privateKey, out var pemProblem);
                 if (pemProblem is not null)
                 {
                     problems.Add(pemProblem);
@@ -273,7 +275,7 @@ public static class EngineLaunch
     }
 
     /// <summary>Reads the Ed25519 private key from <paramref name="path"/>; a missing, unreadable or oversized file is a problem named by its path, never its content.</summary>
-    private static NSec.Cryptography.Key? ReadPrivateKeyFile(string path, List<string> problems)
+    private static Key? ReadPrivateKeyFile(string path, List<string> problems)
     {
         var name = $"{PrivateKeyFileVariable} ('{StartupRefusal.OneLine(path)}')";
         string text;
@@ -286,9 +288,9 @@ public static class EngineLaunch
                 return null;
             }
 
-            if (info.Length > Exchange.Signing.Ed25519PrivateKeyPem.MaxLength)
+            if (info.Length > Ed25519PrivateKeyPem.MaxLength)
             {
-                problems.Add($"{name} is {info.Length} bytes, more than the {Exchange.Signing.Ed25519PrivateKeyPem.MaxLength} a PEM private key may have.");
+                problems.Add($"{name} is {info.Length} bytes, more than the {Ed25519PrivateKeyPem.MaxLength} a PEM private key may have.");
                 return null;
             }
 
@@ -300,7 +302,7 @@ public static class EngineLaunch
             return null;
         }
 
-        var key = Exchange.Signing.Ed25519PrivateKeyPem.TryImport(name, text, out var problem);
+        var key = Ed25519PrivateKeyPem.TryImport(name, text, out var problem);
         if (problem is not null)
         {
             problems.Add(problem);

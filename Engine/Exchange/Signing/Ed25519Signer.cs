@@ -30,6 +30,7 @@ public sealed class Ed25519Signer : IRequestSigner
 
     private readonly Key _key;
     private readonly bool _ownsKey;
+    private bool _disposed;
 
     /// <summary>Signs with <paramref name="key"/>, an Ed25519 key; <paramref name="ownsKey"/> says whether <see cref="Dispose"/> frees it.</summary>
     public Ed25519Signer(Key key, bool ownsKey)
@@ -120,8 +121,6 @@ public sealed class Ed25519Signer : IRequestSigner
     public string Description => DescriptionText;
 
     internal const string DescriptionText = "Ed25519, libsodium through NSec (key in guarded memory, not exportable)";
-
-    private bool _disposed;
 
     public void Dispose()
     {
