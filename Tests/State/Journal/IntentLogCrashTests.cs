@@ -29,7 +29,7 @@ public sealed class IntentLogCrashTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task Killed_mid_append_the_log_reads_back_whole_records_in_sequence_and_the_next_process_continues()
+    public void Killed_mid_append_the_log_reads_back_whole_records_in_sequence_and_the_next_process_continues()
     {
         Assert.True(File.Exists(s_host), $"CrashHost not built at {s_host}");
         var random = new Random(18);
@@ -44,13 +44,19 @@ public sealed class IntentLogCrashTests(ITestOutputHelper output) : IDisposable
             }
 
             using var process = Process.Start(start)!;
-            var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(ready is not null && ready.StartsWith("ready ", StringComparison.Ordinal), $"child said '{ready}': {process.StandardError.ReadToEnd()}");
-            Assert.Equal(lastRead, long.Parse(ready.AsSpan(6), CultureInfo.InvariantCulture));
+            // A child that never says it is ready is killed after 90 s, which ends the read below.
+            using var watchdog = new Timer(_ => Kill(process), null, TimeSpan.FromSeconds(90), Timeout.InfiniteTimeSpan);
+            var ready = process.StandardOutput.ReadLine();
+            if (ready is null || !ready.StartsWith("ready ", StringComparison.Ordinal))
+            {
+                Kill(process);
+                Assert.Fail($"child said '{ready}': {process.StandardError.ReadToEnd()}");
+            }
 
-            await Task.Delay(random.Next(150, 600));
-            process.Kill(); // SIGKILL on Linux
-            await process.WaitForExitAsync();
+            Assert.Equal(lastRead, long.Parse(ready.AsSpan(6), CultureInfo.InvariantCulture));
+            Thread.Sleep(random.Next(150, 600));
+            Kill(process);
+            Assert.True(process.WaitForExit(30_000), "the killed child did not exit");
 
             var contents = IntentLogReader.ReadAll(Path.Combine(_dir, IntentLog.FolderName));
             Assert.NotEmpty(contents.Records);
@@ -72,5 +78,17 @@ public sealed class IntentLogCrashTests(ITestOutputHelper output) : IDisposable
         }
 
         output.WriteLine($"{torn} of 4 kills landed in the middle of an append");
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true); // SIGKILL on Linux
+        }
+        catch (InvalidOperationException)
+        {
+            // Gone already.
+        }
     }
 }
