@@ -107,7 +107,8 @@ public static class WsApiAnswerParser
                 }
             }
 
-            if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0 || !sawStatus)
+            // Anything after the object but whitespace makes the next read throw: a frame is one JSON value.
+            if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0 || !sawStatus || reader.Read())
             {
                 return WsApiMessageKind.Invalid;
             }
