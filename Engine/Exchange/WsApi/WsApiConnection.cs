@@ -153,6 +153,7 @@ internal sealed class WsApiConnection : IWebSocketHandler
 
             default:
                 var count = Interlocked.Increment(ref _unparseable);
+                _session.CountUnparseable();
                 if (_session.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Warning))
                 {
                     WsApiLog.Unparseable(_session.Logger, _id, count, message.Length, Encoding.UTF8.GetString(message[..Math.Min(message.Length, 200)]));

@@ -41,6 +41,7 @@ public sealed class WsApiSession : IAsyncDisposable
     private Task? _maintenance;
     private long _lostConnections;
     private long _replacements;
+    private long _unparseable;
 
     /// <param name="options">Endpoint and timings; validated here.</param>
     /// <param name="apiKey">The API key (sent in <c>session.logon</c> or in each HMAC-signed request; never logged).</param>
@@ -86,6 +87,9 @@ public sealed class WsApiSession : IAsyncDisposable
 
     /// <summary>Make-before-break replacements done.</summary>
     public long Replacements => Interlocked.Read(ref _replacements);
+
+    /// <summary>Messages on any of the session's connections that were not WebSocket API answers (each logged, none thrown).</summary>
+    public long UnparseableMessages => Interlocked.Read(ref _unparseable);
 
     internal WsApiOptions Options { get; }
 
@@ -263,6 +267,8 @@ public sealed class WsApiSession : IAsyncDisposable
         Append(destination, ref d, "}}"u8);
         return d;
     }
+
+    internal void CountUnparseable() => Interlocked.Increment(ref _unparseable);
 
     /// <summary>Called by a connection's reader when it ends.</summary>
     internal void OnConnectionClosed(WsApiConnection connection, string reason, bool announced)
