@@ -66,7 +66,6 @@ public sealed class WebSocketClient : IWireReceiver, IDisposable
     private readonly IWebSocketHandler _handler;
     private readonly WebSocketClientOptions _options;
     private readonly byte[] _message;
-    private readonly byte[] _control = new byte[WebSocketFrames.MaxClientHeaderLength + 125];
     private readonly TaskCompletionSource<string?> _upgraded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string _expectedAccept = string.Empty;
     private WireConnection? _wire;
