@@ -198,6 +198,27 @@ public sealed class RateLimitTracker
         }
     }
 
+    /// <summary>
+    /// Takes one count the venue reported in a WebSocket API answer's <c>rateLimits</c> (the same counters as the
+    /// REST headers: the IP's weight and the account's orders). Allocates nothing; kinds and intervals without a
+    /// configured limit are ignored.
+    /// </summary>
+    public void ObserveCount(RateLimitType type, long intervalMs, int count, long nowUnixMs)
+    {
+        lock (_lock)
+        {
+            for (var i = 0; i < _windows.Length; i++)
+            {
+                ref var window = ref _windows[i];
+                if (window.Rule.Type == type && window.IntervalMs == intervalMs)
+                {
+                    Roll(ref window, nowUnixMs);
+                    window.Used = Math.Max(window.Used, count);
+                }
+            }
+        }
+    }
+
     /// <summary>Records a 429: every request is refused locally until Retry-After (or the default back-off) has passed.</summary>
     public void OnTooManyRequests(TimeSpan? retryAfter, long nowUnixMs, string message)
     {
