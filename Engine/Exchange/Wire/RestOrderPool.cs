@@ -32,7 +32,8 @@ namespace Engine.Exchange.Wire;
 /// </remarks>
 public sealed class RestOrderPool : IDisposable
 {
-    private static readonly TimeSpan MaintenanceTick = TimeSpan.FromMilliseconds(20);
+    // Request time-outs and keep-warm intervals are seconds long; a loss wakes the loop at once.
+    private const int MaintenanceTickMs = 50;
 
     private readonly RestOrderPoolOptions _options;
     private readonly ILogger _logger;
@@ -44,7 +45,7 @@ public sealed class RestOrderPool : IDisposable
     private readonly int[] _attempts;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0);
-    private Task? _maintenance;
+    private Thread? _maintenance;
     private int _disposed;
     private long _connects;
     private long _lost;
@@ -147,7 +148,8 @@ public sealed class RestOrderPool : IDisposable
         }
 
         await Task.WhenAll(first).WaitAsync(cancellationToken).ConfigureAwait(false);
-        _maintenance = Task.Run(() => MaintainAsync(_stop.Token), CancellationToken.None);
+        _maintenance = new Thread(() => Maintain(_stop.Token)) { IsBackground = true, Name = "rest-order-pool" };
+        _maintenance.Start();
         var ready = ReadyCount;
         RestOrderPoolLog.Started(_logger, ready, _slots.Length);
         return ready;
@@ -273,15 +275,18 @@ public sealed class RestOrderPool : IDisposable
         }
     }
 
-    private async Task MaintainAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The maintenance thread: reopens empty slots, gives up on requests past their time-out, keeps idle connections
+    /// warm. It waits synchronously, so between events it allocates nothing (no garbage, no collection to disturb the
+    /// stage thread).
+    /// </summary>
+    private void Maintain(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            try
-            {
-                await _wake.WaitAsync(MaintenanceTick, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            // Without the token: registering it on every wait would allocate. Dispose wakes the loop instead.
+            _wake.Wait(MaintenanceTickMs, CancellationToken.None);
+            if (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
@@ -427,9 +432,10 @@ public sealed class RestOrderPool : IDisposable
         }
 
         _stop.Cancel();
+        _wake.Release();
         try
         {
-            _maintenance?.Wait(TimeSpan.FromSeconds(5));
+            _maintenance?.Join(TimeSpan.FromSeconds(5));
             Task.WaitAll([.. _connecting.OfType<Task>()], TimeSpan.FromSeconds(5));
         }
         catch (AggregateException)

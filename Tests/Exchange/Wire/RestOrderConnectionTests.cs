@@ -106,6 +106,21 @@ public sealed class RestOrderConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_idle_connection_is_kept_warm_on_itself_without_answers_to_the_sink()
+    {
+        using var pool = _h.Pool(_venue.BaseAddress + "/", configure: o => o.KeepWarmInterval = TimeSpan.FromMilliseconds(150));
+        await pool.StartAsync();
+
+        Assert.True(RecordingSink.WaitUntil(() => _venue.RequestsTo("GET /fapi/v1/time").Count >= 3), "no keep-warm request was sent");
+        RestOrderHarness.Send(pool, OrderRequestKind.Place, 501, Order(501));
+
+        Assert.Equal(501, _h.Sink.Answer(0).ClientOrderId);
+        Assert.Equal(1, _h.Sink.Count);
+        Assert.Single(_venue.Requests.Select(r => r.ConnectionId).Distinct());
+        Assert.Equal(1, pool.ConnectCount);
+    }
+
+    [Fact]
     public async Task A_proxy_error_page_is_an_answer_with_its_status_and_text()
     {
         using var pool = _h.Pool(_venue.BaseAddress + "/");
