@@ -219,6 +219,26 @@ public sealed class RateLimitTracker
         }
     }
 
+    /// <summary>
+    /// Takes one of the venue's counts from a header read off the wire (UTF-8 name, matched case-insensitively), as
+    /// <see cref="Observe(IEnumerable{KeyValuePair{string, IEnumerable{string}}}, long)"/> does; allocates nothing.
+    /// </summary>
+    public void Observe(ReadOnlySpan<byte> headerName, int used, long nowUnixMs)
+    {
+        lock (_lock)
+        {
+            for (var i = 0; i < _windows.Length; i++)
+            {
+                ref var window = ref _windows[i];
+                if (System.Text.Ascii.EqualsIgnoreCase(headerName, window.Header))
+                {
+                    Roll(ref window, nowUnixMs);
+                    window.Used = Math.Max(window.Used, used);
+                }
+            }
+        }
+    }
+
     /// <summary>Records a 429: every request is refused locally until Retry-After (or the default back-off) has passed.</summary>
     public void OnTooManyRequests(TimeSpan? retryAfter, long nowUnixMs, string message)
     {
