@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Simulator;
 
 /// <summary>
-/// A running simulated venue: Kestrel on 127.0.0.1 serving REST under /fapi, WebSocket streams, and fault switches
-/// under /_sim/. Start one with <see cref="StartAsync"/>; dispose it to stop.
+/// A running simulated venue: Kestrel on 127.0.0.1 serving REST under /fapi, WebSocket streams, the WebSocket API on
+/// /ws-fapi/v1, and fault switches under /_sim/. Start one with <see cref="StartAsync"/>; dispose it to stop.
 /// </summary>
 public sealed class SimulatorHost : IAsyncDisposable
 {
@@ -14,17 +14,20 @@ public sealed class SimulatorHost : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly StreamHub _hub;
+    private readonly WsApi _wsApi;
     private readonly Venue _venue;
     private int _disposed;
 
-    private SimulatorHost(WebApplication app, Venue venue, StreamHub hub, int port, SimulatorOptions options)
+    private SimulatorHost(WebApplication app, Venue venue, StreamHub hub, WsApi wsApi, int port, SimulatorOptions options)
     {
         _app = app;
         _venue = venue;
         _hub = hub;
+        _wsApi = wsApi;
         Port = port;
         RestBaseUri = new Uri($"http://127.0.0.1:{port}/");
         WebSocketBaseUri = new Uri($"ws://127.0.0.1:{port}/");
+        WebSocketApiUri = new Uri($"ws://127.0.0.1:{port}{WsApi.Path}");
         ApiKey = options.ApiKey;
         ApiSecret = options.ApiSecret;
         Options = options;
@@ -39,6 +42,9 @@ public sealed class SimulatorHost : IAsyncDisposable
 
     /// <summary>WebSocket base, e.g. ws://127.0.0.1:PORT/ (ws/&lt;stream&gt;, stream?streams=…, private/ws/&lt;listenKey&gt;).</summary>
     public Uri WebSocketBaseUri { get; }
+
+    /// <summary>The WebSocket API, ws://127.0.0.1:PORT/ws-fapi/v1 (order.place, order.cancel, order.status, algoOrder.*, session.*).</summary>
+    public Uri WebSocketApiUri { get; }
 
     /// <summary>The account's API key.</summary>
     public string ApiKey { get; }
@@ -77,8 +83,10 @@ public sealed class SimulatorHost : IAsyncDisposable
         var hub = new StreamHub(faults, log);
         var venue = new Venue(options, clock, hub, replay, options.BackfillMinutes);
         hub.Venue = venue;
-        var rest = new RestApi(venue, new RateLimiter(options), faults, log);
-        var admin = new AdminApi(venue, hub, faults, log);
+        var limiter = new RateLimiter(options);
+        var rest = new RestApi(venue, limiter, faults, new ApiKeys(options), log);
+        var wsApi = new WsApi(rest, limiter, venue, faults, log);
+        var admin = new AdminApi(venue, hub, wsApi, faults, log);
 
         app.UseWebSockets();
         app.Run(ctx =>
@@ -89,6 +97,11 @@ public sealed class SimulatorHost : IAsyncDisposable
                 return admin.HandleAsync(ctx);
             }
 
+            if (path == WsApi.Path)
+            {
+                return wsApi.HandleAsync(ctx);
+            }
+
             return StreamHub.IsStreamPath(path) ? hub.HandleAsync(ctx) : rest.HandleAsync(ctx);
         });
 
@@ -96,7 +109,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         SimulatorLog.Listening(log, port, options.Symbols, options.Seed, options.Speed, options.ReplayFile ?? "none");
-        return new SimulatorHost(app, venue, hub, port, options);
+        return new SimulatorHost(app, venue, hub, wsApi, port, options);
     }
 
     private async Task RunLoopAsync(CancellationToken ct)
@@ -127,6 +140,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         await _hub.DisposeAsync().ConfigureAwait(false);
+        await _wsApi.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();

@@ -38,6 +38,16 @@ public sealed class SimulatorOptions
     /// <summary>The account's HMAC secret.</summary>
     public string ApiSecret { get; set; } = DefaultApiSecret;
 
+    /// <summary>
+    /// Ed25519 API keys of the account: API key → public key as SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----",
+    /// what Binance's key generator writes). Requests with such a key carry a base64 Ed25519 signature; a key is either
+    /// this or the HMAC <see cref="ApiKey"/>, never both.
+    /// </summary>
+    public IDictionary<string, string> Ed25519PublicKeys { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>How long a WebSocket API connection (/ws-fapi/v1) lives before the venue closes it (Binance: 24 hours).</summary>
+    public TimeSpan WsApiConnectionLifetime { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Starting USDT wallet balance.</summary>
     public decimal Balance { get; set; } = 10000m;
 
@@ -91,6 +101,14 @@ public sealed class SimulatorOptions
         Check(Speed is > 0 and <= 100_000 && double.IsFinite(Speed), nameof(Speed), "must be in (0, 100000]");
         Check(!string.IsNullOrWhiteSpace(ApiKey) && ApiKey.Length <= 128 && ApiKey.All(char.IsAsciiLetterOrDigit), nameof(ApiKey), "must be 1..128 ASCII letters or digits");
         Check(!string.IsNullOrEmpty(ApiSecret), nameof(ApiSecret), "must not be empty");
+        foreach (var (key, pem) in Ed25519PublicKeys)
+        {
+            Check(!string.IsNullOrWhiteSpace(key) && key.Length <= 128 && key.All(char.IsAsciiLetterOrDigit), nameof(Ed25519PublicKeys), $"key '{key}' must be 1..128 ASCII letters or digits");
+            Check(!string.Equals(key, ApiKey, StringComparison.Ordinal), nameof(Ed25519PublicKeys), "must not hold the HMAC ApiKey: a key is HMAC or Ed25519, never both");
+            ApiKeys.ParsePublicKey(pem);
+        }
+
+        Check(WsApiConnectionLifetime > TimeSpan.Zero, nameof(WsApiConnectionLifetime), "must be positive");
         Check(Balance >= 0, nameof(Balance), "must not be negative");
         Check(DefaultLeverage is >= 1 and <= 125, nameof(DefaultLeverage), "must be 1..125");
         Check(MakerCommission is >= 0 and < 0.1m && TakerCommission is >= 0 and < 0.1m, "Commission", "must be in [0, 0.1)");
@@ -109,7 +127,8 @@ public sealed class SimulatorOptions
 
     /// <summary>
     /// Applies command-line switches (--port 8080 --symbols 20 --seed 1 --speed 1 --replay FILE --api-key K --api-secret S
-    /// --balance 10000 --listen-key-minutes 60 --weight-limit-per-minute 2400 --order-limit-per-minute 1200 --order-limit-per-10s 300).
+    /// --balance 10000 --listen-key-minutes 60 --weight-limit-per-minute 2400 --order-limit-per-minute 1200 --order-limit-per-10s 300
+    /// --api-key-ed25519 KEY=PATH_TO_PUBLIC_KEY_PEM (repeatable) --ws-api-lifetime-seconds 86400).
     /// </summary>
     public static SimulatorOptions FromArgs(IReadOnlyList<string> args)
     {
@@ -141,11 +160,31 @@ public sealed class SimulatorOptions
                 case "--weight-limit-per-minute": o.WeightLimitPerMinute = int.Parse(value, inv); break;
                 case "--order-limit-per-minute": o.OrderLimitPerMinute = int.Parse(value, inv); break;
                 case "--order-limit-per-10s": o.OrderLimitPer10Seconds = int.Parse(value, inv); break;
+                case "--api-key-ed25519": AddEd25519Key(o, value); break;
+                case "--ws-api-lifetime-seconds": o.WsApiConnectionLifetime = TimeSpan.FromSeconds(double.Parse(value, inv)); break;
                 default: throw new ArgumentException($"unknown option {name}");
             }
         }
 
         return o;
+    }
+
+    // KEY=PATH: the public key PEM is read now so that a wrong path fails at start, naming the switch
+    private static void AddEd25519Key(SimulatorOptions o, string value)
+    {
+        var eq = value.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || eq == value.Length - 1)
+        {
+            throw new ArgumentException($"--api-key-ed25519 needs KEY=PATH_TO_PUBLIC_KEY_PEM (got '{value}')");
+        }
+
+        var path = value[(eq + 1)..];
+        if (!File.Exists(path))
+        {
+            throw new ArgumentException($"--api-key-ed25519: public key file not found: {path}");
+        }
+
+        o.Ed25519PublicKeys[value[..eq]] = File.ReadAllText(path);
     }
 
     private static void Check(bool ok, string name, string rule)

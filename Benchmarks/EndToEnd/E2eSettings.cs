@@ -37,6 +37,9 @@ public sealed class E2eSettings
     /// <summary>Where to write every order's stamps as CSV (none when null).</summary>
     public string? SamplesFile { get; set; }
 
+    /// <summary>Whether to capture the engine's packets to the venue with tcpdump and compare them with its stamps (off with <c>--no-capture</c>).</summary>
+    public bool Capture { get; set; } = true;
+
     /// <summary>Extra engine configuration (<c>--Engine:Ring:Yield=00:00:00.050</c>), applied last.</summary>
     public List<string> EngineOverrides { get; } = [];
 
@@ -81,6 +84,9 @@ public sealed class E2eSettings
                     break;
                 case "--no-baseline":
                     settings.Baseline = false;
+                    break;
+                case "--no-capture":
+                    settings.Capture = false;
                     break;
                 case "--venue":
                     settings.Venue = Enum.Parse<VenuePlacement>(Next(), ignoreCase: true);

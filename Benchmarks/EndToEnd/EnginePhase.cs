@@ -27,6 +27,9 @@ public sealed class PhaseResult
     public TimeSpan Measured { get; set; }
 
     public List<string> Notes { get; } = [];
+
+    /// <summary>How the engine's first-socket-write stamps compare with the kernel's packet capture (empty when not captured).</summary>
+    public List<string> WireAgreement { get; } = [];
 }
 
 /// <summary>
@@ -96,6 +99,14 @@ public static class EnginePhase
                 + (ring.IsolateStageCpus ? $"; CPU {string.Join(",", pipeline.StageCpuSet)} reserved: every other thread moved off it" : ""));
 
             await Task.Delay(settings.WarmUp, cancellationToken).ConfigureAwait(false);
+            var venuePort = (simulator?.RestBaseUri ?? venue.RestBaseAddress)?.Port ?? 0;
+            var noCapture = "no venue port";
+            using var capture = settings.Capture && venuePort > 0 ? WireCapture.TryStart(venuePort, Path.GetTempPath(), out noCapture) : null;
+            if (capture is null && settings.Capture)
+            {
+                result.WireAgreement.Add($"no packet capture: {noCapture}");
+            }
+
             var stats = pipeline.Statistics;
             var allocatedBefore = stats.Select(s => s.ThreadAllocatedBytes).ToArray();
             var eventsBefore = stats.Select(s => s.Events).ToArray();
@@ -113,6 +124,12 @@ public static class EnginePhase
             }
 
             result.Measured = Stopwatch.GetElapsedTime(start);
+            if (capture is not null)
+            {
+                capture.Stop();
+                Compare(capture, result);
+            }
+
             if (settings.SlotsFile is { } slots)
             {
                 WriteLastLap(pipeline, $"{Path.ChangeExtension(slots, null)}-{profile.Name}{Path.GetExtension(slots)}");
@@ -172,6 +189,41 @@ public static class EnginePhase
         var paused = GC.GetTotalPauseDuration() - before.Paused;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"GC in the window: {GC.CollectionCount(0) - before.Gen0} gen0, {GC.CollectionCount(1) - before.Gen1} gen1, {GC.CollectionCount(2) - before.Gen2} gen2 collections; {paused.TotalMilliseconds:0.#} ms paused in all (every thread stops, the stages too)");
+    }
+
+    /// <summary>Each order's first-socket-write stamp against its first packet in the kernel's capture.</summary>
+    private static void Compare(WireCapture capture, PhaseResult result)
+    {
+        var packets = capture.FirstPackets();
+        var differences = new List<long>();
+        var stamped = 0;
+        foreach (var sample in result.Hops.Samples)
+        {
+            if (sample.Socket == 0)
+            {
+                continue;
+            }
+
+            stamped++;
+            if (packets.TryGetValue(sample.ClientOrderId, out var kernel))
+            {
+                differences.Add(kernel - capture.ToRealtimeNanoseconds(sample.Socket));
+            }
+        }
+
+        result.WireAgreement.Add($"tcpdump on lo, packets to the venue's port: {capture.Summary}");
+        if (differences.Count == 0)
+        {
+            result.WireAgreement.Add($"no order of the {stamped:N0} stamped was found in the capture");
+            return;
+        }
+
+        differences.Sort();
+        double Us(double percentile) => differences[Math.Min(differences.Count - 1, (int)(percentile / 100 * differences.Count))] / 1000.0;
+        var within = differences.Count(d => Math.Abs(d) <= 20_000);
+        result.WireAgreement.Add(string.Create(CultureInfo.InvariantCulture,
+            $"{differences.Count:N0} of {stamped:N0} stamped orders found in the capture; kernel timestamp − engine stamp: min {differences[0] / 1000.0:0.0} µs, "
+            + $"p50 {Us(50):0.0} µs, p99 {Us(99):0.0} µs, max {differences[^1] / 1000.0:0.0} µs; **{within * 100.0 / differences.Count:0.0} % within ±20 µs**"));
     }
 
     private static long Drain(OrderLatencyTrace trace, long next, long start, HopHistograms into, ref long lost)

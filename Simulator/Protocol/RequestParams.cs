@@ -5,12 +5,13 @@ using System.Text;
 namespace Simulator;
 
 /// <summary>
-/// The parameters of one REST call: the raw query string and raw form body as received (for the signature) and their
-/// decoded values (query wins over body, as on the real venue).
+/// The parameters of one call: for REST the raw query string and raw form body as received (for the signature) and
+/// their decoded values (query wins over body, as on the real venue); for the WebSocket API the request's params object.
 /// </summary>
 internal sealed class RequestParams
 {
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    private readonly string _signedPayload;
 
     public RequestParams(string rawQuery, string rawBody)
     {
@@ -29,7 +30,23 @@ internal sealed class RequestParams
         }
 
         Duplicate = HasDuplicate(fromQuery) || HasDuplicate(fromBody);
+        _signedPayload = StripSignature(RawQuery) + StripSignature(RawBody);
     }
+
+    // a WebSocket API request: the values are already decoded and the payload is built from them
+    private RequestParams(Dictionary<string, string> values)
+    {
+        RawQuery = "";
+        RawBody = "";
+        _values = values;
+        _signedPayload = string.Join('&', values.Where(kv => kv.Key != "signature").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
+    }
+
+    /// <summary>
+    /// The params of a WebSocket API request (names unique, JSON values as text: strings as they are, numbers as
+    /// written, true/false). Its signed payload is every param but signature, sorted by name, joined k=v&amp;… (§12).
+    /// </summary>
+    public static RequestParams FromWebSocket(Dictionary<string, string> values) => new(values);
 
     public string RawQuery { get; }
 
@@ -84,8 +101,11 @@ internal sealed class RequestParams
         };
     }
 
-    /// <summary>The signed payload: raw query immediately followed by raw body, each without its signature parameter.</summary>
-    public string SignedPayload() => StripSignature(RawQuery) + StripSignature(RawBody);
+    /// <summary>
+    /// The signed payload. REST: raw query immediately followed by raw body, each without its signature parameter.
+    /// WebSocket API: every param but signature, sorted by name.
+    /// </summary>
+    public string SignedPayload() => _signedPayload;
 
     public string? Signature => Get("signature");
 
@@ -95,6 +115,7 @@ internal sealed class RequestParams
         return Convert.ToHexStringLower(mac);
     }
 
+    /// <summary>HMAC-SHA256 check; Binance treats the hex case-insensitively.</summary>
     public static bool Verify(string secret, string payload, string signature)
     {
         var expected = Encoding.ASCII.GetBytes(Sign(secret, payload));

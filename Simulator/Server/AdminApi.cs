@@ -7,9 +7,10 @@ namespace Simulator;
 /// Fault switches over HTTP under /_sim/ on the venue's own port (POST, query parameters):
 /// drop-websockets · stall?seconds=N[&amp;stream=btcusdt@kline_1m] · delay?ms=N · fail?count=K&amp;status=429|418|500|503|400&amp;code=-1001|-1021|…
 /// · reject-orders?count=K&amp;code=-2010 · expire-listen-key · skew?ms=N · starve?symbol=S&amp;minutes=N&amp;events=all|trades
-/// · oversize?bytes=N&amp;stream=market|user · poison?stream=bnbusdt@aggTrade&amp;field=p&amp;value=0[&amp;count=K] · reset; GET state.
+/// · oversize?bytes=N&amp;stream=market|user · poison?stream=bnbusdt@aggTrade&amp;field=p&amp;value=0[&amp;count=K]
+/// · ws-api-drop · ws-api-down · ws-api-up · ws-api-drop-after-order[?count=K] · ws-api-delay?ms=N · reset; GET state.
 /// </summary>
-internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogger log)
+internal sealed class AdminApi(Venue venue, StreamHub hub, WsApi wsApi, Faults faults, ILogger log)
 {
     public async Task HandleAsync(HttpContext ctx)
     {
@@ -112,6 +113,25 @@ internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogge
                     w.WriteString("value", value);
                     w.WriteNumber("count", times);
                 });
+            case "ws-api-drop":
+                var droppedApi = wsApi.DropAll();
+                return Done(w => w.WriteNumber("dropped", droppedApi));
+            case "ws-api-down":
+                faults.WsApiDown = true;
+                return Done(_ => { });
+            case "ws-api-up":
+                faults.WsApiDown = false;
+                return Done(_ => { });
+            case "ws-api-drop-after-order":
+                var after = (int)arg("count", 1);
+                ArgumentOutOfRangeException.ThrowIfNegative(after);
+                faults.DropWsApiAfterOrders(after);
+                return Done(w => w.WriteNumber("count", after));
+            case "ws-api-delay":
+                var wsMs = arg("ms", 0);
+                ArgumentOutOfRangeException.ThrowIfNegative(wsMs);
+                faults.WsApiDelay = TimeSpan.FromMilliseconds(wsMs);
+                return Done(w => w.WriteNumber("ms", wsMs));
             case "reset":
                 hub.Poisons.Clear();
                 faults.Clear();
@@ -186,6 +206,7 @@ internal sealed class AdminApi(Venue venue, StreamHub hub, Faults faults, ILogge
                 w.WriteNumber("serverTime", venue.Clock.ServerNowMs);
                 w.WriteNumber("speed", venue.Clock.Speed);
                 w.WriteNumber("connections", hub.ConnectionCount);
+                w.WriteNumber("wsApiConnections", wsApi.ConnectionCount);
                 w.WriteNumber("messagesSent", hub.MessagesSent);
                 w.WriteNumber("openOrders", venue.OpenOrders.Count);
                 w.WriteNumber("openAlgoOrders", venue.OpenAlgos.Count);

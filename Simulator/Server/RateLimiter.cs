@@ -118,6 +118,35 @@ internal sealed class Faults
 
     public TimeSpan ResponseDelay { get; set; }
 
+    /// <summary>While set, the WebSocket API refuses new connections (the upgrade answers 503).</summary>
+    public bool WsApiDown { get; set; }
+
+    /// <summary>Extra delay of every WebSocket API answer (on top of <see cref="ResponseDelay"/>).</summary>
+    public TimeSpan WsApiDelay { get; set; }
+
+    private int _wsApiDropAfterOrders;
+
+    /// <summary>The next <paramref name="count"/> order.place requests take effect and their connection drops unanswered.</summary>
+    public void DropWsApiAfterOrders(int count) => Volatile.Write(ref _wsApiDropAfterOrders, count);
+
+    /// <summary>Takes one pending drop-after-order; true when this order.place must go unanswered.</summary>
+    public bool TakeWsApiDropAfterOrder()
+    {
+        while (true)
+        {
+            var n = Volatile.Read(ref _wsApiDropAfterOrders);
+            if (n <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _wsApiDropAfterOrders, n - 1, n) == n)
+            {
+                return true;
+            }
+        }
+    }
+
     /// <summary>Real-time instant (Environment.TickCount64) until which market streams send nothing.</summary>
     public long StallUntilTicks { get; set; }
 
@@ -152,6 +181,9 @@ internal sealed class Faults
         {
             _forced.Clear();
             ResponseDelay = TimeSpan.Zero;
+            WsApiDown = false;
+            WsApiDelay = TimeSpan.Zero;
+            _wsApiDropAfterOrders = 0;
             StallUntilTicks = 0;
             StallStream = null;
         }

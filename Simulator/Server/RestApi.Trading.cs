@@ -44,6 +44,29 @@ internal sealed partial class RestApi
         });
     }
 
+    /// <summary>algoOrder.cancel's answer on the WebSocket API: the ids and a code/msg pair, not the algo order.</summary>
+    internal Reply CancelAlgoAck(RequestParams p)
+    {
+        var a = _venue.CancelAlgo(p.Long("algoId"), AlgoKey(p));
+        long id;
+        string clientId;
+        lock (_venue.Gate)
+        {
+            id = a.AlgoId;
+            clientId = a.ClientAlgoId;
+        }
+
+        return Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("algoId", id);
+            w.WriteString("clientAlgoId", clientId);
+            w.WriteString("code", "200");
+            w.WriteString("msg", "success");
+            w.WriteEndObject();
+        });
+    }
+
     private Reply AlgoReply(AlgoOrder a)
     {
         lock (_venue.Gate)
