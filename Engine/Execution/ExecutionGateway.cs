@@ -2,15 +2,20 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Engine.Exchange;
 using Engine.Exchange.Signing;
+using Engine.Exchange.Wire;
 using Engine.Model;
+using Engine.State.Journal;
 
 namespace Engine.Execution;
 
 /// <summary>
 /// The execution stage's work, on the stage thread: for each intent in a slot, a client order id, the signed
-/// request bytes written into a pre-allocated queue slot, and the hand-off to the I/O loop. Quotes are kept for the
-/// paper venue; Flatten and SetMode commands are forwarded. No I/O, no locks, no allocation, no publishing into the
-/// ring (the stage is gated behind the tail: publishing from here could deadlock on a full ring).
+/// request bytes written into a pre-allocated queue slot, and the hand-off to the I/O loop. When a wire is attached
+/// and the loop allows it (live venue, an fsync policy that does not make each intent wait for the disk), the stage
+/// appends the intent to the intent log and puts the request on the wire itself, non-blocking; whatever it does not
+/// send the I/O loop sends. Quotes are kept for the paper venue; Flatten and SetMode commands are forwarded. No
+/// blocking I/O, no locks, no allocation, no publishing into the ring (the stage is gated behind the tail: publishing
+/// from here could deadlock on a full ring).
 /// </summary>
 public sealed class ExecutionGateway
 {
@@ -30,6 +35,12 @@ public sealed class ExecutionGateway
     private long _built;
     private long _marketTimeMs;
     private int _refusedEntries;
+    private readonly JournalOrder _intent = new();
+    private IOrderWire? _wire;
+    private IStageIntentLog? _intents;
+    private int _stageSends;
+    private long _stageSent;
+    private long _stageNotSent;
     private OrderMessage _warmSlot;
     private long _warmUps;
     private bool _warmFailed;
@@ -101,6 +112,25 @@ public sealed class ExecutionGateway
             return;
         }
     }
+
+    /// <summary>Orders the stage put on the wire itself.</summary>
+    public long StageSent => Volatile.Read(ref _stageSent);
+
+    /// <summary>Orders the stage tried to send and handed to the I/O loop's path instead (the wire could not take them, or the intent log had no room).</summary>
+    public long StageNotSent => Volatile.Read(ref _stageNotSent);
+
+    /// <summary>Whether the stage sends orders itself now.</summary>
+    public bool StageSends => Volatile.Read(ref _stageSends) != 0 && _wire is not null;
+
+    /// <summary>The wire the stage sends on and the intent log it appends to first; set before the stage runs.</summary>
+    internal void Attach(IOrderWire wire, IStageIntentLog intents)
+    {
+        _wire = wire;
+        _intents = intents;
+    }
+
+    /// <summary>Turns the stage's own sends on or off (the I/O loop: on while new orders go to the live venue).</summary>
+    internal void SetStageSends(bool on) => Volatile.Write(ref _stageSends, on ? 1 : 0);
 
     /// <summary>This run's id: the high half of every client order id it assigns.</summary>
     public long RunId { get; }
@@ -211,11 +241,54 @@ public sealed class ExecutionGateway
             slot.ReceivedTimestamp = receivedTimestamp;
             slot.BrainTimestamp = brainTimestamp;
             slot.SignedTimestamp = Stopwatch.GetTimestamp();
+            if (Volatile.Read(ref _stageSends) != 0 && _wire is { } wire && _intents is { } intents)
+            {
+                Send(ref slot, wire, intents);
+            }
         }
 
         _orders.Publish(index);
         _built++;
         _signal.Wake();
+    }
+
+    /// <summary>
+    /// The intent first (the write-ahead rule: no request leaves that a restart would not know of), then the
+    /// non-blocking send; the outcome is recorded in the slot for the I/O loop, which sends what did not leave.
+    /// </summary>
+    private void Send(ref OrderMessage slot, IOrderWire wire, IStageIntentLog intents)
+    {
+        var intent = _intent;
+        intent.ClientOrderId = slot.ClientOrderId;
+        intent.Symbol = _symbols.NameOf(slot.Symbol);
+        intent.Side = slot.Side;
+        intent.Kind = slot.Kind;
+        intent.TimeInForce = slot.TimeInForce;
+        intent.Price = slot.Price;
+        intent.Quantity = slot.Quantity;
+        intent.ReduceOnly = slot.ReduceOnly;
+        intent.SignedTimestampMs = slot.SignedTimestampMs;
+        if (!intents.TryAppend(intent, out var sequence))
+        {
+            slot.StageSend = StageSend.NotLogged;
+            _stageNotSent++;
+            return;
+        }
+
+        slot.IntentSequence = sequence;
+        var result = wire.TrySend(OrderRequestKind.Place, slot.ClientOrderId, slot.Buffer.AsSpan(0, slot.Length), out var connectionId, out var writeStamp);
+        slot.Path = wire.Path;
+        if (result == WireSendResult.Sent)
+        {
+            slot.StageSend = StageSend.Sent;
+            slot.ConnectionId = connectionId;
+            slot.WriteStamp = writeStamp;
+            _stageSent++;
+            return;
+        }
+
+        slot.StageSend = result == WireSendResult.WouldBlock ? StageSend.WouldBlock : StageSend.Down;
+        _stageNotSent++;
     }
 
     private bool TrySign(ref OrderMessage slot, ReadOnlySpan<byte> symbolName, in SymbolRules rules)
@@ -249,6 +322,11 @@ public sealed class ExecutionGateway
         slot.SignedTimestamp = 0;
         slot.Argument = 0;
         slot.Length = 0;
+        slot.StageSend = StageSend.None;
+        slot.Path = WirePath.None;
+        slot.ConnectionId = 0;
+        slot.WriteStamp = 0;
+        slot.IntentSequence = 0;
     }
 
     private void Reject(in OrderIntent intent, long id, RejectReason reason)

@@ -38,6 +38,12 @@ public sealed partial class ExecutionService
                 case InboundKind.ReduceOnly:
                     ReduceOnly(item.Symbol!);
                     break;
+                case InboundKind.WireAnswer:
+                    OnWireAnswer(in item.Answer);
+                    break;
+                case InboundKind.ConnectionLost:
+                    ConnectionLost(item.Answer.Path, item.Answer.ConnectionId, item.Symbol!);
+                    break;
                 default:
                     break;
             }

@@ -91,6 +91,13 @@ public sealed partial class ExecutionService
 
     private void Compact()
     {
+        // The segments about to go hold the intents the stage's log was told it may forget: that must be on disk first.
+        ReleaseIntents();
+        if (_intents is not null && !_intents.Flush())
+        {
+            return;
+        }
+
         var open = new List<JournalOrder>();
         foreach (var record in _ledger.Open())
         {

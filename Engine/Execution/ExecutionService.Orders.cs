@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Engine.Exchange.Rest;
+using Engine.Exchange.Wire;
 using Engine.Native;
 using Engine.State.Journal;
 using Engine.Telemetry;
@@ -55,7 +56,9 @@ public sealed partial class ExecutionService
 
     private void Accept(ref OrderMessage slot)
     {
-        if (!slot.ReduceOnly && (_journalDown || _reduceOnly))
+        // An order the stage sent is at the venue (or may be): it is booked whatever happened since.
+        var sentByStage = slot.StageSend == StageSend.Sent;
+        if (!sentByStage && !slot.ReduceOnly && (_journalDown || _reduceOnly))
         {
             // The stage refuses entries too, but it may have signed this one before it was told.
             slot.Reason = _reduceOnly ? RejectReason.ReduceOnly : RejectReason.JournalUnavailable;
@@ -63,7 +66,7 @@ public sealed partial class ExecutionService
             return;
         }
 
-        var paper = _venue == _paper;
+        var paper = _venue == _paper && !sentByStage;
         var order = OrderOf(ref slot);
         order.Paper = paper;
         var record = _ledger.Add(order, slot.Symbol, paper);
@@ -75,6 +78,17 @@ public sealed partial class ExecutionService
         };
         _snapshotDirty = true;
         _journal.Append(_recordBuffer.AsSpan(0, JournalCodec.WriteIntent(_recordBuffer, order)));
+        if (slot.IntentSequence > _releaseUpTo)
+        {
+            _releaseUpTo = slot.IntentSequence;
+        }
+
+        if (sentByStage)
+        {
+            BookStageSend(record, ref slot);
+            return;
+        }
+
         if (paper)
         {
             order.OrderId = _paper.NextOrderId();
@@ -120,7 +134,11 @@ public sealed partial class ExecutionService
     {
         record.InFlight = true;
         record.Sends++;
+        record.Path = WirePath.Rest;
+        record.ConnectionId = 0;
+        record.WriteStamp = 0;
         Counters.CountSent();
+        Counters.CountSentBy(WirePath.Rest, fromStage: false);
         if (record.PublishedTimestamp != 0)
         {
             var nanoseconds = StageStatistics.StopwatchNanoseconds(Stopwatch.GetTimestamp() - record.PublishedTimestamp);
@@ -136,12 +154,22 @@ public sealed partial class ExecutionService
 
     private void TraceFirstSend(OrderRecord record)
     {
-        if (record.Written is not { } written)
+        long written;
+        if (record.Written is { } stamp)
+        {
+            written = stamp.Timestamp;
+        }
+        else if (record.WriteStamp != 0 && record.Sends == 1)
+        {
+            written = record.WriteStamp;
+        }
+        else
         {
             return;
         }
 
-        Trace.Record(record.Trace with { Socket = written.Timestamp });
+        Trace.Record(record.Trace with { Socket = written, Path = record.Path });
+        record.WriteStamp = 0;
         record.Written = null;
         record.Trace = default;
     }

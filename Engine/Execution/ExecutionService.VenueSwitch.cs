@@ -76,6 +76,7 @@ public sealed partial class ExecutionService
 
         // The swap: new orders go to the other venue; orders already placed stay where they are, and their answers count.
         _venue = mode == VenueMode.Paper ? _paper : _live!;
+        Gateway.SetStageSends(mode == VenueMode.Live);
         Counters.SetMode(mode);
     }
 

@@ -6,6 +6,7 @@ using Engine.Exchange.Rest;
 using Engine.Exchange.Signing;
 using Engine.Model;
 using Engine.Exchange.UserData;
+using Engine.Exchange.Wire;
 using Engine.State;
 using Engine.State.Journal;
 using Engine.Telemetry;
@@ -250,6 +251,7 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
             ExecutionLog.Recovering(_logger, _ledger.Count, "left open by the previous run");
         }
 
+        Gateway.SetStageSends(_venue == _live);
         _thread = new Thread(Run) { Name = "execution-io", IsBackground = true };
         _thread.Start();
     }
@@ -342,6 +344,7 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
                 worked |= DrainQueue(_orders);
                 if (CommitJournal())
                 {
+                    ReleaseIntents();
                     SendCommitted();
                 }
 
@@ -472,10 +475,14 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
         StreamAccount,
         Recover,
         ReduceOnly,
+        WireAnswer,
+        ConnectionLost,
     }
 
-    private readonly struct Inbound(InboundKind kind, long clientOrderId, RestResult<OrderResponse> result, MarketEvent evt, string? symbol = null, VenueError? error = null)
+    private readonly struct Inbound(
+        InboundKind kind, long clientOrderId, RestResult<OrderResponse> result, MarketEvent evt, string? symbol = null, VenueError? error = null, OrderAnswer answer = default)
     {
+        public readonly OrderAnswer Answer = answer;
         public readonly InboundKind Kind = kind;
         public readonly long ClientOrderId = clientOrderId;
         public readonly RestResult<OrderResponse> Result = result;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Engine.Exchange.Wire;
 using Engine.Model;
 
 namespace Engine.Execution;
@@ -37,6 +38,25 @@ public enum RejectReason : byte
     JournalUnavailable,
 }
 
+/// <summary>What the execution stage's own send did with an order.</summary>
+public enum StageSend : byte
+{
+    /// <summary>Not tried: the stage does not send now (paper, no wire, fsync per record); the I/O loop sends it.</summary>
+    None = 0,
+
+    /// <summary>On the wire from the stage thread; the I/O loop books it in flight.</summary>
+    Sent,
+
+    /// <summary>The wire could not take it now; the I/O loop sends it.</summary>
+    WouldBlock,
+
+    /// <summary>No connection was ready; the I/O loop sends it.</summary>
+    Down,
+
+    /// <summary>The intent log had no room; the I/O loop journals and sends it.</summary>
+    NotLogged,
+}
+
 /// <summary>One slot of the stage → I/O queue: the order's facts and its signed request bytes (a buffer per slot, allocated once).</summary>
 internal struct OrderMessage
 {
@@ -62,6 +82,15 @@ internal struct OrderMessage
     public long Argument;
     public int Length;
     public byte[] Buffer;
+
+    /// <summary>What the stage's own send did; with <see cref="StageSend.Sent"/> the path, connection and Stopwatch write stamp.</summary>
+    public StageSend StageSend;
+    public WirePath Path;
+    public int ConnectionId;
+    public long WriteStamp;
+
+    /// <summary>The intent's sequence in the stage's intent log (0: not appended).</summary>
+    public long IntentSequence;
 }
 
 /// <summary>
