@@ -276,7 +276,24 @@ public sealed class ExecutionGateway
         }
 
         slot.IntentSequence = sequence;
-        var result = wire.TrySend(OrderRequestKind.Place, slot.ClientOrderId, slot.Buffer.AsSpan(0, slot.Length), out var connectionId, out var writeStamp);
+        ref readonly var rules = ref _rules[slot.Symbol.Value];
+        var order = new WireOrder
+        {
+            ClientOrderId = slot.ClientOrderId,
+            Symbol = _symbols.Utf8NameOf(slot.Symbol),
+            Side = slot.Side,
+            Kind = slot.Kind,
+            TimeInForce = slot.TimeInForce,
+            Quantity = slot.Quantity,
+            Price = slot.Price,
+            ReduceOnly = slot.ReduceOnly,
+            PriceDecimals = rules.PricePrecision,
+            QuantityDecimals = rules.QuantityPrecision,
+            RecvWindowMs = _recvWindowMs,
+            TimestampMs = slot.SignedTimestampMs,
+            SignedRestParameters = slot.Buffer.AsSpan(0, slot.Length),
+        };
+        var result = wire.TrySend(in order, out var connectionId, out var writeStamp);
         slot.Path = wire.Path;
         if (result == WireSendResult.Sent)
         {

@@ -1,4 +1,5 @@
 using Engine.Exchange.Wire;
+using Engine.Model;
 using Engine.State.Journal;
 
 namespace Engine.Execution;
@@ -14,17 +15,48 @@ public interface IOrderWire
     WirePath Path { get; }
 
     /// <summary>
-    /// Sends one signed request from the calling thread: never waits, takes no lock, allocates nothing.
-    /// <see cref="WireSendResult.Sent"/>: on the wire, the answer follows on the sink, <paramref name="connectionId"/> is the
-    /// connection a later <see cref="IOrderAnswerSink.OnConnectionLost"/> names and <paramref name="writeStamp"/> the
-    /// Stopwatch time just before the send system call. Otherwise nothing was sent.
+    /// Sends one new order from the calling thread (the execution stage's): never waits, takes no lock, allocates
+    /// nothing. <see cref="WireSendResult.Sent"/>: on the wire, the answer follows on the sink, <paramref name="connectionId"/>
+    /// is the connection a later <see cref="IOrderAnswerSink.OnConnectionLost"/> names and <paramref name="writeStamp"/>
+    /// the Stopwatch time just before the send system call. Otherwise nothing was sent, and the I/O loop sends it.
     /// </summary>
-    /// <param name="kind">Which request (the stage sends <see cref="OrderRequestKind.Place"/>).</param>
-    /// <param name="clientOrderId">The client order id the request is about; the answer carries it back.</param>
-    /// <param name="signedRequest">The signed request as the execution stage writes it (<see cref="OrderRequestWriter"/>).</param>
+    /// <param name="order">The order, and its signed REST parameters as the stage wrote them (a REST path sends those; another path writes its own form).</param>
     /// <param name="connectionId">The connection it went on; 0 when not sent.</param>
     /// <param name="writeStamp">Stopwatch time immediately before the send system call; 0 when not sent.</param>
-    WireSendResult TrySend(OrderRequestKind kind, long clientOrderId, ReadOnlySpan<byte> signedRequest, out int connectionId, out long writeStamp);
+    WireSendResult TrySend(in WireOrder order, out int connectionId, out long writeStamp);
+}
+
+/// <summary>A new order as the execution stage hands it to an <see cref="IOrderWire"/>: its facts, and its signed REST parameters.</summary>
+public readonly ref struct WireOrder
+{
+    public required long ClientOrderId { get; init; }
+
+    /// <summary>The symbol's name, UTF-8.</summary>
+    public required ReadOnlySpan<byte> Symbol { get; init; }
+
+    public Side Side { get; init; }
+
+    public OrderKind Kind { get; init; }
+
+    public TimeInForce TimeInForce { get; init; }
+
+    public Quantity Quantity { get; init; }
+
+    public Price Price { get; init; }
+
+    public bool ReduceOnly { get; init; }
+
+    public int PriceDecimals { get; init; }
+
+    public int QuantityDecimals { get; init; }
+
+    public long RecvWindowMs { get; init; }
+
+    /// <summary>The timestamp the order was signed at (the intent journals it: the -2013 rule waits past it + recvWindow).</summary>
+    public long TimestampMs { get; init; }
+
+    /// <summary>The signed REST parameters (<see cref="OrderRequestWriter"/>: <c>symbol=…&amp;…&amp;timestamp=…&amp;signature=…</c>).</summary>
+    public required ReadOnlySpan<byte> SignedRestParameters { get; init; }
 }
 
 /// <summary>
