@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 using Simulator;
 
 // Standalone: dotnet run --project Simulator -- --port 8080 --symbols 20 --seed 1 --speed 1 --replay FILE
-//   --api-key K --api-secret S --balance 10000. Without --api-key/--api-secret the documented default pair is used.
+//   --api-key K --api-secret S --balance 10000 --api-key-ed25519 KEY=PUBLIC_KEY.pem. Without --api-key/--api-secret the
+//   documented default pair is used; --api-key-ed25519 adds an Ed25519 key (REST and the WebSocket API on /ws-fapi/v1).
 SimulatorOptions options;
 try
 {

@@ -10,7 +10,9 @@ namespace Benchmarks.Exchange;
 /// Build and sign one order query, the way the execution stage does for every order: our writer with the
 /// libcrypto signer (key pads precomputed) and with the managed fallback, against the same query signed with the
 /// BCL's one-shot <see cref="HMACSHA256.HashData(byte[], byte[])"/> and with a reused <see cref="HMACSHA256"/>
-/// instance. Every variant writes the same bytes (checked in setup), so the difference is the signing.
+/// instance. Every HMAC variant writes the same bytes (checked in setup), so the difference is the signing. Beside
+/// them the same order signed with an Ed25519 key (libsodium through NSec, base64 percent-encoded), the key type
+/// the WebSocket API's <c>session.logon</c> needs.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 20)]
@@ -23,6 +25,7 @@ public class OrderSigningBenchmarks
     private readonly byte[] _buffer = new byte[512];
     private HmacSha256Signer _native = null!;
     private HmacSha256Signer _managed = null!;
+    private Ed25519Signer _ed25519 = null!;
     private HMACSHA256 _reused = null!;
     private long _timestamp = 1721895408092;
 
@@ -32,6 +35,7 @@ public class OrderSigningBenchmarks
         _native = HmacSha256Signer.Create(Secret, SigningBackend.LibCrypto);
         _managed = HmacSha256Signer.Create(Secret, SigningBackend.Managed);
         _reused = new HMACSHA256(Secret);
+        _ed25519 = Ed25519Signer.FromPem(Ed25519Pem);
         var expected = Text(OursLibCrypto());
         foreach (var other in new[] { OursManaged(), BclOneShot(), BclReusedInstance() })
         {
@@ -39,6 +43,12 @@ public class OrderSigningBenchmarks
             {
                 throw new InvalidOperationException("The variants do not produce the same signed query.");
             }
+        }
+
+        var signed = Text(OursEd25519());
+        if (!signed.StartsWith(expected[..expected.LastIndexOf("&signature=", StringComparison.Ordinal)], StringComparison.Ordinal) || !signed.EndsWith("%3D%3D", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("The Ed25519 variant does not sign the same query.");
         }
     }
 
@@ -48,6 +58,7 @@ public class OrderSigningBenchmarks
         _native.Dispose();
         _managed.Dispose();
         _reused.Dispose();
+        _ed25519.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "ours: build + sign, libcrypto, precomputed pads")]
@@ -55,6 +66,9 @@ public class OrderSigningBenchmarks
 
     [Benchmark(Description = "ours: build + sign, managed fallback")]
     public int OursManaged() => Build(_managed);
+
+    [Benchmark(Description = "ours: build + sign, Ed25519 (libsodium), base64 percent-encoded")]
+    public int OursEd25519() => Build(_ed25519);
 
     [Benchmark(Description = "build + HMACSHA256.HashData one-shot")]
     public int BclOneShot()
@@ -84,9 +98,27 @@ public class OrderSigningBenchmarks
         return _signature[0];
     }
 
-    private readonly byte[] _signature = new byte[64];
+    [Benchmark(Description = "part: sign only, Ed25519 raw 64 bytes (the same query bytes)")]
+    public int SignOnlyEd25519Raw()
+    {
+        _ed25519.SignRaw(_buffer.AsSpan(0, 152), _signature);
+        return _signature[0];
+    }
 
-    private int Build(HmacSha256Signer signer)
+    [Benchmark(Description = "part: sign only, Ed25519 query form (the same query bytes)")]
+    public int SignOnlyEd25519Query() => _ed25519.SignForQuery(_buffer.AsSpan(0, 152), _querySignature);
+
+    private readonly byte[] _signature = new byte[64];
+    private readonly byte[] _querySignature = new byte[Ed25519Signer.MaxQuerySignatureLength];
+
+    // Binance's published example key (Spot FIX API documentation), for illustration only.
+    private const string Ed25519Pem = """
+        -----BEGIN PRIVATE KEY-----
+        MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
+        -----END PRIVATE KEY-----
+        """;
+
+    private int Build(IRequestSigner signer)
     {
         var order = new OrderQuery
         {

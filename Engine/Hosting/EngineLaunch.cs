@@ -5,7 +5,7 @@ namespace Engine.Hosting;
 
 /// <summary>
 /// Reads the command line (<c>--mode</c>, <c>--testnet</c>, <c>--file</c>) and the operators' environment variables
-/// (<c>BINANCE_API_KEY</c>, <c>BINANCE_API_SECRET</c>, <c>ENVIRONMENT</c>, <c>LOG_LEVEL</c>,
+/// (<c>BINANCE_API_KEY</c>, <c>BINANCE_API_SECRET</c> or <c>BINANCE_API_PRIVATE_KEY_FILE</c>, <c>ENVIRONMENT</c>, <c>LOG_LEVEL</c>,
 /// <c>RECONCILIATION_INTERVAL</c>) and decides whether this build can run what was asked, before anything starts.
 /// </summary>
 public static class EngineLaunch
@@ -16,10 +16,23 @@ public static class EngineLaunch
           --testnet   live mode against the Binance testnet
           --file      the recording replay mode reads
           --recover-from-venue  live and sim: if the journal is damaged, set it aside and start from the venue's positions
-        environment: BINANCE_API_KEY, BINANCE_API_SECRET (live), ENVIRONMENT (development|production),
+        environment: BINANCE_API_KEY with BINANCE_API_SECRET (an HMAC key) or BINANCE_API_PRIVATE_KEY_FILE (an Ed25519
+                     key's PKCS#8 PEM; or the PEM itself in BINANCE_API_PRIVATE_KEY) (live), ENVIRONMENT (development|production),
                      LOG_LEVEL (trace|debug|information|warning|error|critical), RECONCILIATION_INTERVAL (seconds),
                      Engine__Section__Key for any setting of appsettings.json
         """;
+
+    /// <summary>The API key, sent in every keyed request's header.</summary>
+    public const string ApiKeyVariable = "BINANCE_API_KEY";
+
+    /// <summary>The secret of an HMAC API key.</summary>
+    public const string ApiSecretVariable = "BINANCE_API_SECRET";
+
+    /// <summary>The path of the PKCS#8 PEM file holding an Ed25519 API key's private key.</summary>
+    public const string PrivateKeyFileVariable = "BINANCE_API_PRIVATE_KEY_FILE";
+
+    /// <summary>An Ed25519 API key's private key as PKCS#8 PEM text, for secret stores that hand out variables rather than files.</summary>
+    public const string PrivateKeyVariable = "BINANCE_API_PRIVATE_KEY";
 
     private static readonly string[] s_logLevels = ["Trace", "Debug", "Information", "Warning", "Error", "Critical", "None"];
 
@@ -161,36 +174,7 @@ public static class EngineLaunch
             }
         }
 
-        var key = environment("BINANCE_API_KEY");
-        var secret = environment("BINANCE_API_SECRET");
-        ApiCredentials? credentials = null;
-        var hasKey = !string.IsNullOrWhiteSpace(key);
-        var hasSecret = !string.IsNullOrWhiteSpace(secret);
-        // Checked whenever set, in every mode: a key is refused before it could reach a request header.
-        var keyProblem = hasKey ? ApiCredentials.Problem("BINANCE_API_KEY", key!) : null;
-        var secretProblem = hasSecret ? ApiCredentials.Problem("BINANCE_API_SECRET", secret!) : null;
-        if (keyProblem is not null || secretProblem is not null)
-        {
-            errors.AddRange(new[] { keyProblem, secretProblem }.OfType<string>());
-        }
-        else if (hasKey && hasSecret)
-        {
-            credentials = new ApiCredentials(key!, secret!);
-        }
-        else if (resolved == EngineMode.Live)
-        {
-            var missing = (hasKey, hasSecret) switch
-            {
-                (false, false) => "BINANCE_API_KEY and BINANCE_API_SECRET are not set",
-                (true, false) => "BINANCE_API_SECRET is not set",
-                _ => "BINANCE_API_KEY is not set",
-            };
-            errors.Add($"live mode needs API keys: {missing}.");
-        }
-        else if (hasKey != hasSecret)
-        {
-            errors.Add($"{(hasKey ? "BINANCE_API_KEY" : "BINANCE_API_SECRET")} is set without {(hasKey ? "BINANCE_API_SECRET" : "BINANCE_API_KEY")}; set both or neither.");
-        }
+        var credentials = ReadCredentials(environment, resolved, errors);
 
         return new LaunchSettings
         {
@@ -204,6 +188,125 @@ public static class EngineLaunch
             ShowHelp = help,
             RecoverFromVenue = recoverFromVenue,
         };
+    }
+
+    /// <summary>
+    /// The API key and what signs for it: <c>BINANCE_API_SECRET</c> (an HMAC key) or an Ed25519 private key in PKCS#8 PEM,
+    /// from the file <c>BINANCE_API_PRIVATE_KEY_FILE</c> names or from <c>BINANCE_API_PRIVATE_KEY</c> itself. The key type
+    /// follows from which one is set; two of them set is an error, since the engine cannot know which key Binance holds.
+    /// Everything set is checked in every mode; no message quotes a key, a secret or a line of a PEM.
+    /// </summary>
+    private static ApiCredentials? ReadCredentials(Func<string, string?> environment, EngineMode mode, List<string> errors)
+    {
+        var key = environment(ApiKeyVariable);
+        var secret = environment(ApiSecretVariable);
+        var privateKeyFile = environment(PrivateKeyFileVariable);
+        var privateKey = environment(PrivateKeyVariable);
+        var hasKey = !string.IsNullOrWhiteSpace(key);
+        string[] signing = [.. new[] { (ApiSecretVariable, secret), (PrivateKeyFileVariable, privateKeyFile), (PrivateKeyVariable, privateKey) }
+            .Where(v => !string.IsNullOrWhiteSpace(v.Item2)).Select(v => v.Item1)];
+
+        // Checked whenever set, in every mode: a key is refused before it could reach a request header.
+        var problems = new List<string>();
+        if (hasKey && ApiCredentials.Problem(ApiKeyVariable, key!) is { } keyProblem)
+        {
+            problems.Add(keyProblem);
+        }
+
+        if (signing.Length > 1)
+        {
+            problems.Add($"{string.Join(" and ", signing)} are {(signing.Length == 2 ? "both" : "all")} set: set one, {ApiSecretVariable} for an HMAC key or {PrivateKeyFileVariable} for an Ed25519 key, whichever type Binance made this API key.");
+            errors.AddRange(problems);
+            return null;
+        }
+
+        NSec.Cryptography.Key? ed25519 = null;
+        switch (signing.FirstOrDefault())
+        {
+            case ApiSecretVariable when ApiCredentials.Problem(ApiSecretVariable, secret!) is { } secretProblem:
+                problems.Add(secretProblem);
+                break;
+            case PrivateKeyFileVariable:
+                ed25519 = ReadPrivateKeyFile(privateKeyFile!.Trim(), problems);
+                break;
+            case PrivateKeyVariable:
+                ed25519 = Exchange.Signing.Ed25519PrivateKeyPem.TryImport(PrivateKeyVariable, privateKey, out var pemProblem);
+                if (pemProblem is not null)
+                {
+                    problems.Add(pemProblem);
+                }
+
+                break;
+        }
+
+        if (problems.Count > 0)
+        {
+            ed25519?.Dispose();
+            errors.AddRange(problems);
+            return null;
+        }
+
+        if (hasKey && signing.Length == 1)
+        {
+            return ed25519 is null ? new ApiCredentials(key!, secret!) : ApiCredentials.WithEd25519Key(key!, ed25519);
+        }
+
+        ed25519?.Dispose();
+        if (mode == EngineMode.Live)
+        {
+            var missing = (hasKey, signing.Length == 1) switch
+            {
+                (false, false) => $"{ApiKeyVariable} and {ApiSecretVariable} (or {PrivateKeyFileVariable} for an Ed25519 key) are not set",
+                (true, false) => $"{ApiSecretVariable} (or {PrivateKeyFileVariable} for an Ed25519 key) is not set",
+                _ => $"{ApiKeyVariable} is not set",
+            };
+            errors.Add($"live mode needs API keys: {missing}.");
+        }
+        else if (hasKey || signing.Length == 1)
+        {
+            var set = hasKey ? ApiKeyVariable : signing[0];
+            var unset = hasKey ? $"{ApiSecretVariable} or {PrivateKeyFileVariable}" : ApiKeyVariable;
+            errors.Add($"{set} is set without {unset}; set both or neither.");
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads the Ed25519 private key from <paramref name="path"/>; a missing, unreadable or oversized file is a problem named by its path, never its content.</summary>
+    private static NSec.Cryptography.Key? ReadPrivateKeyFile(string path, List<string> problems)
+    {
+        var name = $"{PrivateKeyFileVariable} ('{StartupRefusal.OneLine(path)}')";
+        string text;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                problems.Add($"{name} does not exist.");
+                return null;
+            }
+
+            if (info.Length > Exchange.Signing.Ed25519PrivateKeyPem.MaxLength)
+            {
+                problems.Add($"{name} is {info.Length} bytes, more than the {Exchange.Signing.Ed25519PrivateKeyPem.MaxLength} a PEM private key may have.");
+                return null;
+            }
+
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            problems.Add($"{name} cannot be read: {e.GetType().Name}.");
+            return null;
+        }
+
+        var key = Exchange.Signing.Ed25519PrivateKeyPem.TryImport(name, text, out var problem);
+        if (problem is not null)
+        {
+            problems.Add(problem);
+        }
+
+        return key;
     }
 
     /// <summary>

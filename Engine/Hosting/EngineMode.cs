@@ -31,7 +31,7 @@ public sealed class LaunchSettings
     /// <summary>"development" or "production" (<c>ENVIRONMENT</c>).</summary>
     public string Environment { get; init; } = "development";
 
-    /// <summary>True when both <c>BINANCE_API_KEY</c> and <c>BINANCE_API_SECRET</c> are set. The keys themselves stay in <see cref="Exchange.ApiCredentials"/>.</summary>
+    /// <summary>Set when <c>BINANCE_API_KEY</c> and its secret or Ed25519 private key are set. The keys themselves stay in <see cref="Exchange.ApiCredentials"/>.</summary>
     public Exchange.ApiCredentials? Credentials { get; init; }
 
     /// <summary>Command-line arguments left for the host's configuration (<c>--Engine:Ring:Size=1024</c> and the like).</summary>

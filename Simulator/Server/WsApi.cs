@@ -202,28 +202,9 @@ internal sealed partial class WsApi : IAsyncDisposable
                 return;
             }
 
+            // the request has taken effect; only its answer waits (the writer holds it until due, keeping the order)
             var delay = _faults.ResponseDelay + _faults.WsApiDelay;
-            if (delay > TimeSpan.Zero)
-            {
-                _ = SendLaterAsync(c, answer, delay, ct);
-            }
-            else
-            {
-                c.Send(answer);
-            }
-        }
-    }
-
-    private static async Task SendLaterAsync(Connection c, byte[] answer, TimeSpan delay, CancellationToken ct)
-    {
-        try
-        {
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-            c.Send(answer);
-        }
-        catch (OperationCanceledException)
-        {
-            // the connection ended first; the answer is lost like any in flight
+            c.Send(answer, delay > TimeSpan.Zero ? Environment.TickCount64 + (long)delay.TotalMilliseconds : 0);
         }
     }
 
@@ -232,15 +213,21 @@ internal sealed partial class WsApi : IAsyncDisposable
         var reader = c.Queue.Reader;
         while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
         {
-            while (reader.TryRead(out var msg))
+            while (reader.TryRead(out var item))
             {
-                if (ReferenceEquals(msg, CloseSentinel))
+                if (ReferenceEquals(item.Frame, CloseSentinel))
                 {
                     await c.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, c.CloseReason, ct).ConfigureAwait(false);
                     return;
                 }
 
-                await c.Socket.SendAsync(msg, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
+                var wait = item.DueTicks - Environment.TickCount64;
+                if (wait > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait), ct).ConfigureAwait(false);
+                }
+
+                await c.Socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
             }
         }
     }
@@ -297,26 +284,26 @@ internal sealed partial class WsApi : IAsyncDisposable
 
                 foreach (var prop in ps.EnumerateObject())
                 {
-                    string? v = prop.Value.ValueKind switch
-                    {
-                        JsonValueKind.String => prop.Value.GetString(),
-                        JsonValueKind.Number => prop.Value.GetRawText(),
-                        JsonValueKind.True => "true",
-                        JsonValueKind.False => "false",
-                        JsonValueKind.Null => null,
-                        _ => "\0",
-                    };
-                    if (v == "\0")
-                    {
-                        return Answer(id, new Reply(400, JsonOut.Error(-1130, $"Data sent for parameter '{prop.Name}' is not valid.")), false, null);
-                    }
-
-                    if (v is null)
+                    var v = prop.Value;
+                    if (v.ValueKind == JsonValueKind.Null)
                     {
                         continue;
                     }
 
-                    if (!values.TryAdd(prop.Name, v))
+                    if (v.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+                    {
+                        return Answer(id, new Reply(400, JsonOut.Error(-1130, $"Data sent for parameter '{prop.Name}' is not valid.")), false, null);
+                    }
+
+                    // the value as signed: a string as it is, a number as written, true/false as words
+                    var asSigned = v.ValueKind switch
+                    {
+                        JsonValueKind.String => v.GetString()!,
+                        JsonValueKind.True => "true",
+                        JsonValueKind.False => "false",
+                        _ => v.GetRawText(),
+                    };
+                    if (!values.TryAdd(prop.Name, asSigned))
                     {
                         return Answer(id, new Reply(400, JsonOut.Error(-1101, "Duplicate values for a parameter detected.")), false, null);
                     }
@@ -444,7 +431,8 @@ internal sealed partial class WsApi : IAsyncDisposable
 
         public long ConnectedSince { get; } = connectedSince;
 
-        public Channel<byte[]> Queue { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+        /// <summary>Answers in request order, each with the real-time instant (Environment.TickCount64) it may leave; 0 = now.</summary>
+        public Channel<(byte[] Frame, long DueTicks)> Queue { get; } = Channel.CreateUnbounded<(byte[] Frame, long DueTicks)>(new UnboundedChannelOptions { SingleReader = true });
 
         public CancellationTokenSource Closing { get; } = new();
 
@@ -490,13 +478,13 @@ internal sealed partial class WsApi : IAsyncDisposable
             }
         }
 
-        public void Send(byte[] answer) => Queue.Writer.TryWrite(answer);
+        public void Send(byte[] answer, long dueTicks) => Queue.Writer.TryWrite((answer, dueTicks));
 
         /// <summary>Answers already queued go out, then a close frame (the 24-hour cut).</summary>
         public void CloseGracefully(string reason)
         {
             CloseReason = reason;
-            Queue.Writer.TryWrite(CloseSentinel);
+            Queue.Writer.TryWrite((CloseSentinel, 0));
         }
 
         public void Abort()

@@ -16,6 +16,11 @@ using Microsoft.Extensions.Options;
 // Places the orders through execution (the calling thread plays the execution stage), waits until every order the
 // ledger knows (the journal's included) is final, and prints one JSON line: run id, counters, positions. With a crash
 // point the process ends at it with exit code 86, like a kill -9 there.
+if (args.Length > 0 && args[0] == IntentAppendHost.Verb)
+{
+    return IntentAppendHost.Run(args[1..]);
+}
+
 if (args.Length != 6)
 {
     Console.Error.WriteLine("usage: CrashHost <restBase> <apiKey> <apiSecret> <journalDir> <crashAfter> <orders|->");

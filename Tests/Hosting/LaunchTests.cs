@@ -50,11 +50,11 @@ public sealed class LaunchTests
     {
         var none = new List<string>();
         Parse(["--mode", "live"], none);
-        Assert.Contains("live mode needs API keys: BINANCE_API_KEY and BINANCE_API_SECRET are not set.", none);
+        Assert.Contains("live mode needs API keys: BINANCE_API_KEY and BINANCE_API_SECRET (or BINANCE_API_PRIVATE_KEY_FILE for an Ed25519 key) are not set.", none);
 
         var keyOnly = new List<string>();
         Parse(["--mode=live", "--testnet"], keyOnly, ("BINANCE_API_KEY", "abcdefghijklmnopqrstuvwxyz"));
-        Assert.Contains("live mode needs API keys: BINANCE_API_SECRET is not set.", keyOnly);
+        Assert.Contains("live mode needs API keys: BINANCE_API_SECRET (or BINANCE_API_PRIVATE_KEY_FILE for an Ed25519 key) is not set.", keyOnly);
         Assert.DoesNotContain(keyOnly, e => e.Contains("abcdefghijklmnopqrstuvwxyz", StringComparison.Ordinal));
 
         var both = new List<string>();
@@ -117,7 +117,7 @@ public sealed class LaunchTests
         using var engine = new EngineProcess(["--mode", "live"], [("Engine__Control__Port", "0"), ("Engine__Metrics__Port", "0")]);
 
         Assert.Equal(2, engine.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.Equal(["engine: live mode needs API keys: BINANCE_API_KEY and BINANCE_API_SECRET are not set."], engine.ErrorLines);
+        Assert.Equal(["engine: live mode needs API keys: BINANCE_API_KEY and BINANCE_API_SECRET (or BINANCE_API_PRIVATE_KEY_FILE for an Ed25519 key) are not set."], engine.ErrorLines);
         Assert.DoesNotContain("Ring buffer ready", engine.Output, StringComparison.Ordinal);
     }
 

@@ -26,6 +26,7 @@ public sealed class CcxtConformanceTests(ITestOutputHelper output)
         "createOrder LIMIT", "fetchOrder", "fetchOpenOrders", "cancelOrder", "createOrder MARKET", "fetchPositions",
         "createOrder MARKET reduceOnly", "fetchMyTrades", "fetchBalance after", "AuthenticationError",
         "InvalidOrder MIN_NOTIONAL", "BadRequest PRICE_FILTER tick", "BadRequest LOT_SIZE min",
+        "createOrderWs LIMIT", "cancelOrderWs", "createOrderWs MARKET", "createOrderWs MIN_NOTIONAL", "Ed25519 REST", "Ed25519 createOrderWs",
         "watchOrderBook", "watchTrades", "watchOrders", "done",
     ];
 
@@ -37,19 +38,24 @@ public sealed class CcxtConformanceTests(ITestOutputHelper output)
         var npm = FindOnPath("npm");
         await EnsureInstalledAsync(folder, npm);
 
-        await using var host = await SimulatorHost.StartAsync(new SimulatorOptions
+        // an Ed25519 key besides the HMAC one, generated here (BouncyCastle) and registered by its public key
+        var ed25519 = new Ed25519TestKey();
+        const string edKey = "cceded25519key000000000000000000000000000000000000000000000000001";
+        var options = new SimulatorOptions
         {
             Port = 0,
             Symbols = 3,
             Seed = 7,
             BackfillMinutes = 60,
             MinimumLogLevel = Microsoft.Extensions.Logging.LogLevel.Warning,
-        });
+        };
+        options.Ed25519PublicKeys[edKey] = ed25519.PublicKeyPem;
+        await using var host = await SimulatorHost.StartAsync(options);
 
         var watch = Stopwatch.StartNew();
         var rest = host.RestBaseUri.ToString().TrimEnd('/');
         var ws = host.WebSocketBaseUri.ToString().TrimEnd('/');
-        var (exit, stdout, stderr) = await RunAsync(node, folder, RunTimeout, "conformance.mjs", rest, ws, host.ApiKey, host.ApiSecret);
+        var (exit, stdout, stderr) = await RunAsync(node, folder, RunTimeout, "conformance.mjs", rest, ws, host.ApiKey, host.ApiSecret, edKey, ed25519.PrivateKeyPem);
         output.WriteLine($"conformance.mjs: exit {exit} in {watch.ElapsedMilliseconds} ms");
         output.WriteLine(stdout);
         output.WriteLine(stderr);
@@ -73,6 +79,7 @@ public sealed class CcxtConformanceTests(ITestOutputHelper output)
         Assert.Equal(-4164, Code(reported["InvalidOrder MIN_NOTIONAL"]));
         Assert.Equal(-4014, Code(reported["BadRequest PRICE_FILTER tick"]));
         Assert.Equal(-4003, Code(reported["BadRequest LOT_SIZE min"]));
+        Assert.Equal(-4164, Code(reported["createOrderWs MIN_NOTIONAL"]));
     }
 
     private static int Code(JsonElement step)

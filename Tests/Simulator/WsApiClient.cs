@@ -6,7 +6,6 @@ using System.Text.Json;
 using Org.BouncyCastle.Crypto.Generators;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.Pkcs;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
 using Simulator;
@@ -26,8 +25,10 @@ public sealed class Ed25519TestKey
         _private = (Ed25519PrivateKeyParameters)pair.Private;
         var spki = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(pair.Public).GetDerEncoded();
         PublicKeyPem = PemEncoding.WriteString("PUBLIC KEY", spki);
-        var pkcs8 = PrivateKeyInfoFactory.CreatePrivateKeyInfo(_private).GetDerEncoded();
-        PrivateKeyPem = PemEncoding.WriteString("PRIVATE KEY", pkcs8);
+        // PKCS#8 v1 without the optional public key, as openssl and Binance's key generator write it: 48 bytes, a
+        // 119-character PEM (ccxt reads the seed at offset 16 and takes a PEM under 120 characters for Ed25519)
+        byte[] prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+        PrivateKeyPem = PemEncoding.WriteString("PRIVATE KEY", [.. prefix, .. _private.GetEncoded()]) + "\n";
     }
 
     public string PublicKeyPem { get; }

@@ -139,6 +139,14 @@ public sealed class WsApiOrderTests : IAsyncLifetime
         await api.Socket.SendTextAsync("{\"id\":8,\"method\":\"order.place\",\"params\":[1,2]}");
         Assert.Equal(-1135, (await api.Socket.ReceiveJsonAsync(TimeSpan.FromSeconds(10)))!.Value.ErrorCode());
 
+        await api.Socket.SendTextAsync("{\"id\":9,\"method\":\"order.status\",\"params\":{\"symbol\":{\"nested\":1}}}");
+        var nested = await api.Socket.ReceiveJsonAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(9, nested!.Value.GetProperty("id").GetInt32());
+        Assert.Equal(-1130, nested.Value.ErrorCode());
+
+        await api.Socket.SendAsync(new byte[] { 1, 2, 3 }, System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+        Assert.Equal(-1135, (await api.Socket.ReceiveJsonAsync(TimeSpan.FromSeconds(10)))!.Value.ErrorCode());
+
         // the version prefix names the same method
         var versioned = await api.CallAsync("v1/session.status");
         Assert.Equal(200, versioned.Status());
@@ -189,5 +197,9 @@ public sealed class WsApiOrderTests : IAsyncLifetime
         Assert.Equal(418, banned.Status());
         Assert.Equal(-1003, banned.ErrorCode());
         Assert.Equal((HttpStatusCode)418, (await _c.GetAsync("fapi/v1/time")).Status);
+
+        // a banned IP cannot open a new connection either: the handshake's weight is refused with the ban
+        var refused = await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => WsApiClient.ConnectAsync(_host));
+        Assert.Contains("418", refused.Message, StringComparison.Ordinal);
     }
 }

@@ -20,7 +20,7 @@ namespace Engine.Exchange.Rest;
 /// </summary>
 /// <remarks>
 /// Runs on I/O threads only, never on a ring stage: HTTP allocates. The execution stage signs an order itself
-/// (allocation-free, with its own <see cref="HmacSha256Signer"/>, <see cref="Clock"/> and <see cref="RecvWindowMs"/>)
+/// (allocation-free, with its own <see cref="IRequestSigner"/>, <see cref="Clock"/> and <see cref="RecvWindowMs"/>)
 /// and hands the bytes to <see cref="SendSignedOrderAsync"/>.
 /// Cancelling a call through its token throws <see cref="OperationCanceledException"/> for reads; for a call that
 /// changes state (POST/PUT/DELETE) it returns <see cref="VenueErrorCategory.UnknownOutcome"/>, since the request
@@ -34,7 +34,7 @@ public sealed partial class BinanceRestClient : IDisposable
 
     private readonly BinanceRestOptions _options;
     private readonly ApiCredentials? _credentials;
-    private readonly HmacSha256Signer? _signer;
+    private readonly IRequestSigner? _signer;
     private readonly Lock _signLock = new();
     private readonly SemaphoreSlim _syncGate = new(1, 1);
     private readonly HttpClient _http;
@@ -59,7 +59,7 @@ public sealed partial class BinanceRestClient : IDisposable
         Clock = clock ?? throw new ArgumentNullException(nameof(clock));
         RateLimits = rateLimits ?? throw new ArgumentNullException(nameof(rateLimits));
         _credentials = credentials;
-        _signer = credentials is null ? null : HmacSha256Signer.Create(credentials);
+        _signer = credentials is null ? null : RequestSigners.Create(credentials);
 
         var handler = new SocketsHttpHandler
         {
@@ -85,7 +85,7 @@ public sealed partial class BinanceRestClient : IDisposable
         _http.DefaultRequestHeaders.ConnectionClose = false;
 
         RestLog.Ready(_logger, _options.BaseAddress, credentials?.MaskedKey ?? "(none: public endpoints only)",
-            _signer?.BackendDescription ?? "(no signer)", _options.RecvWindowMs);
+            _signer?.Description ?? "(no signer)", _options.RecvWindowMs);
     }
 
     /// <summary>The venue clock; <see cref="ServerClock.NowUnixMs"/> is what a signed request's <c>timestamp</c> carries.</summary>

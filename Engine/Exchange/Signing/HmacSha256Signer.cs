@@ -93,7 +93,10 @@ public sealed unsafe class HmacSha256Signer : IRequestSigner
         return new HmacSha256Signer(secret, chosen);
     }
 
-    /// <summary>Creates a signer for the secret held by <paramref name="credentials"/>.</summary>
+    /// <summary>
+    /// Creates a signer for the secret held by <paramref name="credentials"/>; throws <see cref="InvalidOperationException"/>
+    /// when they hold an Ed25519 key instead (<see cref="RequestSigners.Create"/> makes the right signer for either).
+    /// </summary>
     public static HmacSha256Signer Create(ApiCredentials credentials, SigningBackend backend = SigningBackend.Auto)
     {
         ArgumentNullException.ThrowIfNull(credentials);

@@ -44,7 +44,7 @@ public readonly ref struct OrderQuery
     /// into <paramref name="destination"/>. Returns false with the reason when the buffer is too small or a number
     /// has more decimals than the symbol accepts.
     /// </summary>
-    public bool TryWriteSigned(Span<byte> destination, HmacSha256Signer signer, out int length, out QueryWriteError error)
+    public bool TryWriteSigned(Span<byte> destination, IRequestSigner signer, out int length, out QueryWriteError error)
     {
         // Since December 2025 the venue answers -4120 to conditional types on this endpoint; they belong to the
         // algo-order service. An unset time-in-force on a limit order would be a caller bug sent as garbage.

@@ -33,6 +33,12 @@ public sealed class JournalOptions
 
     /// <summary>A segment that grows past this is closed; the next one starts with a snapshot and the older segments are deleted.</summary>
     public long SegmentMaxBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// Size of each pre-allocated, memory-mapped segment of the intent log (<see cref="IntentLog"/>, the folder
+    /// <see cref="IntentLog.FolderName"/> in <see cref="Directory"/>): about 50,000 intents each. A multiple of 4096.
+    /// </summary>
+    public long IntentSegmentBytes { get; set; } = 4L * 1024 * 1024;
 }
 
 /// <summary>Refuses journal settings that cannot work, naming each.</summary>
@@ -65,6 +71,11 @@ public sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
         if (options.SegmentMaxBytes < 4096)
         {
             failures.Add($"{JournalOptions.Section}:SegmentMaxBytes must be at least 4096 (got {options.SegmentMaxBytes}).");
+        }
+
+        if (options.IntentSegmentBytes < IntentLog.MinSegmentBytes || options.IntentSegmentBytes > IntentLog.MaxSegmentBytes || options.IntentSegmentBytes % 4096 != 0)
+        {
+            failures.Add($"{JournalOptions.Section}:IntentSegmentBytes must be a multiple of 4096 in [{IntentLog.MinSegmentBytes}, {IntentLog.MaxSegmentBytes}] (got {options.IntentSegmentBytes}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

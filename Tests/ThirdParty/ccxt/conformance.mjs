@@ -1,11 +1,11 @@
 // Drives a Binance USDⓈ-M compatible venue (the simulator) with the real ccxt `binanceusdm` client, the way a
 // third-party trader would. One JSON line per step on stdout; exits 1 on the first failure, with the error.
-// Usage: node conformance.mjs <restBaseUrl> <wsBaseUrl> <apiKey> <apiSecret>
+// Usage: node conformance.mjs <restBaseUrl> <wsBaseUrl> <apiKey> <apiSecret> <ed25519ApiKey> <ed25519PrivateKeyPem>
 import ccxt from 'ccxt';
 
-const [restArg, wsArg, apiKey, secret] = process.argv.slice(2);
-if (!restArg || !wsArg || !apiKey || !secret) {
-    console.error('usage: node conformance.mjs <restBaseUrl> <wsBaseUrl> <apiKey> <apiSecret>');
+const [restArg, wsArg, apiKey, secret, edKey, edSecret] = process.argv.slice(2);
+if (!restArg || !wsArg || !apiKey || !secret || !edKey || !edSecret) {
+    console.error('usage: node conformance.mjs <restBaseUrl> <wsBaseUrl> <apiKey> <apiSecret> <ed25519ApiKey> <ed25519PrivateKeyPem>');
     process.exit(2);
 }
 const rest = restArg.replace(/\/+$/, '');
@@ -268,6 +268,68 @@ async function main() {
         return expectError(() => ex.fapiPrivatePostOrder({
             symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0', price: ex.priceToPrecision(BTC, book.bids[0][0] * 0.9),
         }), -4003, ccxt.BadRequest);
+    });
+
+    // The WebSocket API (ws-fapi/v1) through ccxt's own order methods: params sorted and signed by ccxt, answers parsed
+    // by ccxt's handleOrderWs, errors by its handleWsError.
+    let wsOrder;
+    await step('createOrderWs LIMIT', async () => {
+        const price = Number(ex.priceToPrecision(BTC, book.bids[0][0] * 0.9));
+        const amount = Number(ex.amountToPrecision(BTC, Math.max(qty, (m.limits.cost.min * 1.5) / price)));
+        wsOrder = await ex.createOrderWs(BTC, 'limit', 'buy', amount, price);
+        check(wsOrder.id && wsOrder.status === 'open' && wsOrder.type === 'limit' && wsOrder.price === price && wsOrder.amount === amount, `ws limit order ${JSON.stringify(wsOrder.info)}`);
+        check(wsOrder.clientOrderId && wsOrder.clientOrderId.startsWith('x-'), `ws clientOrderId ${wsOrder.clientOrderId}`);
+        const rest = await ex.fetchOrder(wsOrder.id, BTC);
+        check(rest.status === 'open' && rest.clientOrderId === wsOrder.clientOrderId, `REST sees ${JSON.stringify(rest.info)}`);
+        return { id: wsOrder.id, clientOrderId: wsOrder.clientOrderId, price, amount };
+    });
+
+    await step('cancelOrderWs', async () => {
+        const c = await ex.cancelOrderWs(wsOrder.id, BTC);
+        check(c.id === wsOrder.id && c.status === 'canceled', `ws cancel ${JSON.stringify(c.info)}`);
+        const again = await ex.fetchOrder(wsOrder.id, BTC);
+        check(again.status === 'canceled', `refetched status ${again.status}`);
+        return { id: c.id, status: c.status };
+    });
+
+    await step('createOrderWs MARKET', async () => {
+        const o = await ex.createOrderWs(BTC, 'market', 'buy', mktQty);
+        check(o.status === 'closed' && o.filled === mktQty && o.average > 0, `ws market order ${JSON.stringify(o.info)}`);
+        const c = await ex.createOrderWs(BTC, 'market', 'sell', mktQty, undefined, { reduceOnly: true });
+        check(c.status === 'closed' && c.filled === mktQty, `ws close ${JSON.stringify(c.info)}`);
+        return { id: o.id, average: o.average, closeId: c.id };
+    });
+
+    await step('createOrderWs MIN_NOTIONAL', async () => {
+        const price = Number(ex.priceToPrecision(BTC, book.bids[0][0] * 0.9));
+        return expectError(() => ex.createOrderWs(BTC, 'limit', 'buy', m.limits.amount.min, price), -4164, ccxt.ExchangeError, ccxt.InvalidOrder);
+    });
+
+    // An Ed25519 key: ccxt signs with Ed25519 when the secret is a PEM private key (base64 signature, percent-encoded
+    // on REST); the venue verifies with the registered public key.
+    const ed = client(edKey, edSecret);
+    ed.markets = ex.markets;
+    ed.markets_by_id = ex.markets_by_id;
+    await step('Ed25519 REST', async () => {
+        const bal = await ed.fetchBalance();
+        check(bal.USDT && bal.USDT.total > 0, `Ed25519 balance ${JSON.stringify(bal.USDT)}`);
+        const price = Number(ed.priceToPrecision(BTC, book.bids[0][0] * 0.9));
+        const amount = Number(ed.amountToPrecision(BTC, Math.max(qty, (m.limits.cost.min * 1.5) / price)));
+        const o = await ed.createOrder(BTC, 'limit', 'buy', amount, price);
+        check(o.status === 'open', `Ed25519 order ${JSON.stringify(o.info)}`);
+        const c = await ed.cancelOrder(o.id, BTC);
+        check(c.status === 'canceled', `Ed25519 cancel ${JSON.stringify(c.info)}`);
+        return { id: o.id };
+    });
+
+    await step('Ed25519 createOrderWs', async () => {
+        await ed.loadHttpProxyAgent();
+        const o = await ed.createOrderWs(BTC, 'market', 'buy', mktQty);
+        check(o.status === 'closed' && o.filled === mktQty, `Ed25519 ws order ${JSON.stringify(o.info)}`);
+        const c = await ed.createOrderWs(BTC, 'market', 'sell', mktQty, undefined, { reduceOnly: true });
+        check(c.status === 'closed', `Ed25519 ws close ${JSON.stringify(c.info)}`);
+        await ed.close();
+        return { id: o.id };
     });
 
     await step('watchOrderBook', async () => {
