@@ -20,8 +20,29 @@ public sealed partial class ExecutionService : IOrderAnswerSink
     // Connections reported lost (ids are unique in the process): a slot booked after the loss has an unknown outcome at once.
     private readonly HashSet<int> _lostConnections = [];
     private IStageIntentLog? _intents;
+    private IntentLog? _intentLog;
     private long _releaseUpTo;
     private long _released;
+
+    /// <summary>
+    /// Lets the execution stage put orders on <paramref name="wire"/> itself, each intent appended first to the journal
+    /// folder's <see cref="IntentLog"/> (opened here, on the folder this service holds); call before <see cref="Start"/>.
+    /// False when the stage does not send (no live venue, or the fsync policy is <see cref="FsyncPolicy.EveryRecord"/>).
+    /// </summary>
+    /// <exception cref="JournalUnusableException">The intent log cannot be opened (its folder cannot be written).</exception>
+    public bool AttachWire(IOrderWire wire)
+    {
+        ArgumentNullException.ThrowIfNull(wire);
+        if (_live is null || _journalOptions.Fsync == FsyncPolicy.EveryRecord || !Engine.Native.MappedFile.IsSupported)
+        {
+            var reason = _live is null ? "no live venue" : _journalOptions.Fsync == FsyncPolicy.EveryRecord ? "the journal's fsync policy is EveryRecord" : "no memory-mapped intent log on this platform";
+            ExecutionLog.StageSendsOff(_logger, wire.Path, reason);
+            return false;
+        }
+
+        _intentLog ??= OpenIntentLog();
+        return AttachWire(wire, new StageIntentLog(_intentLog));
+    }
 
     /// <summary>
     /// Lets the execution stage put orders on <paramref name="wire"/> itself, each intent appended to
@@ -74,6 +95,20 @@ public sealed partial class ExecutionService : IOrderAnswerSink
     /// <summary>A connection is ready: nothing to do on the loop (the wire picks its connections).</summary>
     public void OnConnectionReady(WirePath path, int connectionId)
     {
+    }
+
+    private IntentLog OpenIntentLog()
+    {
+        try
+        {
+            return IntentLog.Open(_folder, _journalOptions, _logger);
+        }
+        catch
+        {
+            _journal.Dispose();
+            _folder.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -154,6 +154,13 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
 
         PublishSnapshot();
         _journal = OpenJournal();
+        if (_live is not null && Directory.Exists(Path.Combine(_folder.Path, IntentLog.FolderName)) && Engine.Native.MappedFile.IsSupported)
+        {
+            // A previous run's stage sends: what it appended and the journal never heard of is queried at start.
+            _intentLog = OpenIntentLog();
+            RecoverIntents(new StageIntentLog(_intentLog));
+            PublishSnapshot();
+        }
 
         Gateway = new ExecutionGateway(_orders, _rejects, _signal, _stageSigner, client?.Clock ?? new ServerClock(), symbols, _rules, _quotes,
             client?.RecvWindowMs ?? 5000, _options.OrderKind, RunId);
@@ -285,6 +292,7 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
         _disposed = true;
         Stop(TimeSpan.FromSeconds(5));
         _journal.Dispose();
+        _intentLog?.Dispose();
         if (_journal.WriteError is { } error)
         {
             ExecutionLog.JournalNotWritten(_logger, _journal.PendingBytes, error.Message);
