@@ -100,6 +100,18 @@ public sealed class ExecutionCounters
 
     internal void CountSent() => Volatile.Write(ref _sent, _sent + 1);
 
+    // Sends by path (WirePath: none, WebSocketApi, Rest) and by who sent (0 the I/O loop, 1 the stage).
+    private readonly long[] _sentBy = new long[6];
+
+    internal void CountSentBy(Engine.Exchange.Wire.WirePath path, bool fromStage)
+    {
+        var index = (Math.Min((int)path, 2) * 2) + (fromStage ? 1 : 0);
+        Volatile.Write(ref _sentBy[index], _sentBy[index] + 1);
+    }
+
+    /// <summary>Orders sent on <paramref name="path"/> by the execution stage itself (<paramref name="fromStage"/>) or by the I/O loop.</summary>
+    public long SentBy(Engine.Exchange.Wire.WirePath path, bool fromStage) => Volatile.Read(ref _sentBy[(Math.Min((int)path, 2) * 2) + (fromStage ? 1 : 0)]);
+
     internal void CountAcknowledged() => Volatile.Write(ref _acknowledged, _acknowledged + 1);
 
     internal void CountFill() => Volatile.Write(ref _fills, _fills + 1);

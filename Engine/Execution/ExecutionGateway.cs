@@ -2,16 +2,20 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Engine.Exchange;
 using Engine.Exchange.Signing;
+using Engine.Exchange.Wire;
 using Engine.Model;
-using Engine.Ring;
+using Engine.State.Journal;
 
 namespace Engine.Execution;
 
 /// <summary>
 /// The execution stage's work, on the stage thread: for each intent in a slot, a client order id, the signed
-/// request bytes written into a pre-allocated queue slot, and the hand-off to the I/O loop. Quotes are kept for the
-/// paper venue; Flatten and SetMode commands are forwarded. No I/O, no locks, no allocation, no publishing into the
-/// ring (the stage is gated behind the tail: publishing from here could deadlock on a full ring).
+/// request bytes written into a pre-allocated queue slot, and the hand-off to the I/O loop. When a wire is attached
+/// and the loop allows it (live venue, an fsync policy that does not make each intent wait for the disk), the stage
+/// appends the intent to the intent log and puts the request on the wire itself, non-blocking; whatever it does not
+/// send the I/O loop sends. Quotes are kept for the paper venue; Flatten and SetMode commands are forwarded. No
+/// blocking I/O, no locks, no allocation, no publishing into the ring (the stage is gated behind the tail: publishing
+/// from here could deadlock on a full ring).
 /// </summary>
 public sealed class ExecutionGateway
 {
@@ -31,6 +35,12 @@ public sealed class ExecutionGateway
     private long _built;
     private long _marketTimeMs;
     private int _refusedEntries;
+    private readonly JournalOrder _intent = new();
+    private IOrderWire? _wire;
+    private IStageIntentLog? _intents;
+    private int _stageSends;
+    private long _stageSent;
+    private long _stageNotSent;
     private OrderMessage _warmSlot;
     private long _warmUps;
     private bool _warmFailed;
@@ -102,6 +112,25 @@ public sealed class ExecutionGateway
             return;
         }
     }
+
+    /// <summary>Orders the stage put on the wire itself.</summary>
+    public long StageSent => Volatile.Read(ref _stageSent);
+
+    /// <summary>Orders the stage tried to send and handed to the I/O loop's path instead (the wire could not take them, or the intent log had no room).</summary>
+    public long StageNotSent => Volatile.Read(ref _stageNotSent);
+
+    /// <summary>Whether the stage sends orders itself now.</summary>
+    public bool StageSends => Volatile.Read(ref _stageSends) != 0 && _wire is not null;
+
+    /// <summary>The wire the stage sends on and the intent log it appends to first; set before the stage runs.</summary>
+    internal void Attach(IOrderWire wire, IStageIntentLog intents)
+    {
+        _wire = wire;
+        _intents = intents;
+    }
+
+    /// <summary>Turns the stage's own sends on or off (the I/O loop: on while new orders go to the live venue).</summary>
+    internal void SetStageSends(bool on) => Volatile.Write(ref _stageSends, on ? 1 : 0);
 
     /// <summary>This run's id: the high half of every client order id it assigns.</summary>
     public long RunId { get; }
@@ -212,11 +241,71 @@ public sealed class ExecutionGateway
             slot.ReceivedTimestamp = receivedTimestamp;
             slot.BrainTimestamp = brainTimestamp;
             slot.SignedTimestamp = Stopwatch.GetTimestamp();
+            if (Volatile.Read(ref _stageSends) != 0 && _wire is { } wire && _intents is { } intents)
+            {
+                Send(ref slot, wire, intents);
+            }
         }
 
         _orders.Publish(index);
         _built++;
         _signal.Wake();
+    }
+
+    /// <summary>
+    /// The intent first (the write-ahead rule: no request leaves that a restart would not know of), then the
+    /// non-blocking send; the outcome is recorded in the slot for the I/O loop, which sends what did not leave.
+    /// </summary>
+    private void Send(ref OrderMessage slot, IOrderWire wire, IStageIntentLog intents)
+    {
+        var intent = _intent;
+        intent.ClientOrderId = slot.ClientOrderId;
+        intent.Symbol = _symbols.NameOf(slot.Symbol);
+        intent.Side = slot.Side;
+        intent.Kind = slot.Kind;
+        intent.TimeInForce = slot.TimeInForce;
+        intent.Price = slot.Price;
+        intent.Quantity = slot.Quantity;
+        intent.ReduceOnly = slot.ReduceOnly;
+        intent.SignedTimestampMs = slot.SignedTimestampMs;
+        if (!intents.TryAppend(intent, out var sequence))
+        {
+            slot.StageSend = StageSend.NotLogged;
+            _stageNotSent++;
+            return;
+        }
+
+        slot.IntentSequence = sequence;
+        ref readonly var rules = ref _rules[slot.Symbol.Value];
+        var order = new WireOrder
+        {
+            ClientOrderId = slot.ClientOrderId,
+            Symbol = _symbols.Utf8NameOf(slot.Symbol),
+            Side = slot.Side,
+            Kind = slot.Kind,
+            TimeInForce = slot.TimeInForce,
+            Quantity = slot.Quantity,
+            Price = slot.Price,
+            ReduceOnly = slot.ReduceOnly,
+            PriceDecimals = rules.PricePrecision,
+            QuantityDecimals = rules.QuantityPrecision,
+            RecvWindowMs = _recvWindowMs,
+            TimestampMs = slot.SignedTimestampMs,
+            SignedRestParameters = slot.Buffer.AsSpan(0, slot.Length),
+        };
+        var result = wire.TrySend(in order, out var connectionId, out var writeStamp);
+        slot.Path = wire.Path;
+        if (result == WireSendResult.Sent)
+        {
+            slot.StageSend = StageSend.Sent;
+            slot.ConnectionId = connectionId;
+            slot.WriteStamp = writeStamp;
+            _stageSent++;
+            return;
+        }
+
+        slot.StageSend = result == WireSendResult.WouldBlock ? StageSend.WouldBlock : StageSend.Down;
+        _stageNotSent++;
     }
 
     private bool TrySign(ref OrderMessage slot, ReadOnlySpan<byte> symbolName, in SymbolRules rules)
@@ -250,6 +339,11 @@ public sealed class ExecutionGateway
         slot.SignedTimestamp = 0;
         slot.Argument = 0;
         slot.Length = 0;
+        slot.StageSend = StageSend.None;
+        slot.Path = WirePath.None;
+        slot.ConnectionId = 0;
+        slot.WriteStamp = 0;
+        slot.IntentSequence = 0;
     }
 
     private void Reject(in OrderIntent intent, long id, RejectReason reason)
@@ -285,73 +379,5 @@ public sealed class ExecutionGateway
         slot.PublishedTimestamp = Stopwatch.GetTimestamp();
         queue.Publish(index);
         _signal.Wake();
-    }
-}
-
-/// <summary>
-/// The new-order request the engine sends: <c>symbol, side, type, quantity[, price, timeInForce][, reduceOnly],
-/// newClientOrderId, newOrderRespType=RESULT, recvWindow, timestamp, signature</c>. RESULT makes the venue answer
-/// with the order's state after matching (a market order comes back FILLED with its fills), so the REST answer alone
-/// carries fills even when the user-data stream is down; the ledger removes the duplicates the stream adds.
-/// </summary>
-public static class OrderRequestWriter
-{
-    /// <summary>Writes and signs; returns the length, or -1 when the buffer is too small or a number is finer than the symbol allows.</summary>
-    public static int Write(
-        Span<byte> destination, ReadOnlySpan<byte> symbol, Side side, OrderKind kind, TimeInForce timeInForce, Quantity quantity, Price price,
-        bool reduceOnly, ReadOnlySpan<byte> clientOrderId, int priceDecimals, int quantityDecimals, long recvWindowMs, long timestampMs,
-        HmacSha256Signer signer)
-    {
-        if (kind is not (OrderKind.Limit or OrderKind.Market) || quantity.Mantissa <= 0 || (kind == OrderKind.Limit && price.Mantissa <= 0))
-        {
-            return -1;
-        }
-
-        var writer = new QueryWriter(destination);
-        writer.Add("symbol"u8, symbol);
-        writer.Add("side"u8, side.WireName());
-        writer.Add("type"u8, kind.WireName());
-        writer.Add("quantity"u8, quantity, quantityDecimals);
-        if (kind == OrderKind.Limit)
-        {
-            writer.Add("price"u8, price, priceDecimals);
-            writer.Add("timeInForce"u8, (timeInForce == default ? TimeInForce.Gtc : timeInForce).WireName());
-        }
-
-        if (reduceOnly)
-        {
-            writer.Add("reduceOnly"u8, true);
-        }
-
-        writer.Add("newClientOrderId"u8, clientOrderId);
-        writer.Add("newOrderRespType"u8, "RESULT"u8);
-        writer.Add("recvWindow"u8, recvWindowMs);
-        writer.Add("timestamp"u8, timestampMs);
-        writer.AppendSignature(signer);
-        return writer.TryComplete(out var length, out _) ? length : -1;
-    }
-}
-
-/// <summary>
-/// The execution position's ring stage: <see cref="ExecutionGateway"/> on the slot, then <typeparamref name="TNext"/>
-/// (the host's <c>TimingStage(StagePoint.Execution)</c>, which stamps and times it) on the same thread.
-/// </summary>
-public struct ExecutionStage<TNext> : IEventHandler<MarketEvent>
-    where TNext : struct, IEventHandler<MarketEvent>
-{
-    private readonly ExecutionGateway _gateway;
-    private TNext _next;
-
-    public ExecutionStage(ExecutionGateway gateway, TNext next)
-    {
-        ArgumentNullException.ThrowIfNull(gateway);
-        _gateway = gateway;
-        _next = next;
-    }
-
-    public void OnEvent(ref MarketEvent data, long sequence, bool endOfBatch)
-    {
-        _gateway.OnEvent(ref data);
-        _next.OnEvent(ref data, sequence, endOfBatch);
     }
 }

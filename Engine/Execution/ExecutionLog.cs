@@ -70,6 +70,12 @@ internal static partial class ExecutionLog
     [LoggerMessage(EventId = 822, Level = LogLevel.Critical, Message = "Protective close of {Symbol} ({Amount}) failed {Attempts} times; no more attempts: close it by hand")]
     public static partial void ProtectiveCloseGaveUp(ILogger logger, string symbol, Engine.Model.Quantity amount, int attempts);
 
+    [LoggerMessage(EventId = 823, Level = LogLevel.Information, Message = "The execution stage sends orders itself on {Path} while the venue is live (each intent in the intent log first); what it cannot send the I/O loop sends")]
+    public static partial void StageSendsOn(ILogger logger, Engine.Exchange.Wire.WirePath path);
+
+    [LoggerMessage(EventId = 824, Level = LogLevel.Information, Message = "The execution stage does not send on {Path}: {Reason}; the I/O loop sends every order")]
+    public static partial void StageSendsOff(ILogger logger, Engine.Exchange.Wire.WirePath path, string reason);
+
     [LoggerMessage(EventId = 816, Level = LogLevel.Critical, Message = "Injected crash at {Point} (Execution:CrashAfter): exiting with {Code}")]
     public static partial void InjectedCrash(ILogger logger, CrashPoint point, int code);
 }

@@ -78,6 +78,13 @@ public sealed class ExecutionOptions
     /// </summary>
     public TimeSpan JournalRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Orders over the venue's WebSocket API (<c>ws-fapi/v1</c>) when the venue offers one; false: over the engine's own
+    /// REST connections. Either way the execution stage puts each order on the wire itself when it can (not under the
+    /// journal's <c>EveryRecord</c> fsync policy) and the I/O loop's REST client is the fallback.
+    /// </summary>
+    public bool WebSocketApi { get; set; } = true;
+
     /// <summary>Fault injection (tests only): see <see cref="CrashPoint"/>.</summary>
     public CrashPoint CrashAfter { get; set; } = CrashPoint.None;
 

@@ -1,3 +1,4 @@
+using Engine.Exchange.Wire;
 using Engine.Telemetry;
 
 namespace Engine.Execution;
@@ -5,7 +6,8 @@ namespace Engine.Execution;
 /// <summary>
 /// The stamps of one order's trip, Stopwatch ticks (0 = not stamped): the market frame it was decided on was received
 /// (WebSocket message complete), its event was published into the ring, the brain stage finished deciding, the
-/// execution stage finished signing it into the I/O queue, and its request's first write into the socket began.
+/// execution stage finished signing it into the I/O queue, and its request's first write into the socket began; and
+/// the venue path that write was on (<see cref="WirePath.Rest"/> for the I/O loop's HTTP client too).
 /// </summary>
 public readonly record struct OrderLatencySample
 {
@@ -20,6 +22,8 @@ public readonly record struct OrderLatencySample
     public long Signed { get; init; }
 
     public long Socket { get; init; }
+
+    public WirePath Path { get; init; }
 }
 
 /// <summary>
@@ -37,12 +41,16 @@ public sealed class OrderLatencyTrace
     private long _written;
     private long _toSignedSum;
     private long _toSocketSum;
+    private readonly LatencyHistogram[] _toSocketByPath = [new(), new(), new()];
 
     /// <summary>Frame received → the order signed into the I/O queue, ns.</summary>
     public LatencyHistogram TickToSigned { get; } = new();
 
     /// <summary>Frame received → the request's first socket write began, ns.</summary>
     public LatencyHistogram TickToSocket { get; } = new();
+
+    /// <summary>Frame received → first socket write, ns, of the orders that went on <paramref name="path"/>.</summary>
+    public LatencyHistogram TickToSocketOn(WirePath path) => _toSocketByPath[(int)path < _toSocketByPath.Length ? (int)path : 0];
 
     public long TickToSignedSumNanoseconds => Volatile.Read(ref _toSignedSum);
 
@@ -63,6 +71,7 @@ public sealed class OrderLatencyTrace
         var toSocket = StageStatistics.StopwatchNanoseconds(sample.Socket - sample.Received);
         TickToSigned.Record(toSigned);
         TickToSocket.Record(toSocket);
+        TickToSocketOn(sample.Path).Record(toSocket);
         Volatile.Write(ref _toSignedSum, _toSignedSum + toSigned);
         Volatile.Write(ref _toSocketSum, _toSocketSum + toSocket);
         _samples[_written & (Capacity - 1)] = sample;

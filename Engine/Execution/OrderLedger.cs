@@ -39,6 +39,11 @@ public sealed class OrderRecord
     internal OrderLatencySample Trace;
     internal Engine.Exchange.Rest.SocketWriteStamp? Written;
 
+    // The send in flight: its path and connection (a lost connection makes its outcome unknown), and the stage's write stamp.
+    internal Engine.Exchange.Wire.WirePath Path;
+    internal int ConnectionId;
+    internal long WriteStamp;
+
     internal enum PendingAction : byte
     {
         None,

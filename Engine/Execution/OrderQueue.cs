@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Engine.Exchange.Wire;
 using Engine.Model;
 
 namespace Engine.Execution;
@@ -37,6 +38,25 @@ public enum RejectReason : byte
     JournalUnavailable,
 }
 
+/// <summary>What the execution stage's own send did with an order.</summary>
+public enum StageSend : byte
+{
+    /// <summary>Not tried: the stage does not send now (paper, no wire, fsync per record); the I/O loop sends it.</summary>
+    None = 0,
+
+    /// <summary>On the wire from the stage thread; the I/O loop books it in flight.</summary>
+    Sent,
+
+    /// <summary>The wire could not take it now; the I/O loop sends it.</summary>
+    WouldBlock,
+
+    /// <summary>No connection was ready; the I/O loop sends it.</summary>
+    Down,
+
+    /// <summary>The intent log had no room; the I/O loop journals and sends it.</summary>
+    NotLogged,
+}
+
 /// <summary>One slot of the stage → I/O queue: the order's facts and its signed request bytes (a buffer per slot, allocated once).</summary>
 internal struct OrderMessage
 {
@@ -62,6 +82,15 @@ internal struct OrderMessage
     public long Argument;
     public int Length;
     public byte[] Buffer;
+
+    /// <summary>What the stage's own send did; with <see cref="StageSend.Sent"/> the path, connection and Stopwatch write stamp.</summary>
+    public StageSend StageSend;
+    public WirePath Path;
+    public int ConnectionId;
+    public long WriteStamp;
+
+    /// <summary>The intent's sequence in the stage's intent log (0: not appended).</summary>
+    public long IntentSequence;
 }
 
 /// <summary>
@@ -143,53 +172,5 @@ internal sealed class OrderQueue
         // The producer's copy of Head, next to Tail: only the producer touches this line on the fast path.
         [FieldOffset(264)]
         public long CachedHead;
-    }
-}
-
-/// <summary>
-/// Wakes the I/O loop. The waiter announces it is going to sleep and re-checks its queues; a producer pays one fence
-/// and sets the event only when someone sleeps, so a busy loop costs producers nothing more. Only the first producer
-/// to find the waiter asleep sets the event: the others, the rest of a burst of orders signed before the loop has
-/// woken, would each pay a system call (the event's lock and a futex wake) on the stage thread for nothing.
-/// </summary>
-public sealed class LoopSignal : IDisposable
-{
-    private readonly ManualResetEventSlim _event = new(false, spinCount: 0);
-    private int _sleeping;
-
-    /// <summary>Producers: call after publishing.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Wake()
-    {
-        Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _sleeping) != 0)
-        {
-            WakeSlow();
-        }
-    }
-
-    /// <summary>The waiter: sleeps until woken or <paramref name="timeout"/>, unless <paramref name="hasWork"/> says there is work.</summary>
-    public void Wait(TimeSpan timeout, Func<bool> hasWork)
-    {
-        ArgumentNullException.ThrowIfNull(hasWork);
-        _event.Reset();
-        Interlocked.Exchange(ref _sleeping, 1);
-        if (!hasWork())
-        {
-            _event.Wait(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
-        }
-
-        Volatile.Write(ref _sleeping, 0);
-    }
-
-    public void Dispose() => _event.Dispose();
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeSlow()
-    {
-        if (Interlocked.Exchange(ref _sleeping, 0) != 0)
-        {
-            _event.Set();
-        }
     }
 }

@@ -13,6 +13,12 @@ public sealed class VenueEndpointOptions
     /// <summary>WebSocket root of the market and user-data streams, ws or wss (e.g. <c>ws://127.0.0.1:8080/</c>).</summary>
     public string? StreamBaseAddress { get; set; }
 
+    /// <summary>
+    /// The venue's WebSocket API for orders, ws or wss (e.g. <c>ws://127.0.0.1:8080/ws-fapi/v1</c>); optional: without it
+    /// the venue is taken not to offer one and orders go over REST.
+    /// </summary>
+    public string? WebSocketApiAddress { get; set; }
+
     /// <summary>True when both addresses are given.</summary>
     public bool IsSet => !string.IsNullOrWhiteSpace(RestBaseAddress) && !string.IsNullOrWhiteSpace(StreamBaseAddress);
 
@@ -36,6 +42,11 @@ public sealed class VenueEndpointOptions
         if (streams && !IsAbsolute(StreamBaseAddress!, "ws", "wss"))
         {
             failures.Add($"Engine:Venue:StreamBaseAddress must be an absolute ws or wss address (got '{StreamBaseAddress}').");
+        }
+
+        if (!string.IsNullOrWhiteSpace(WebSocketApiAddress) && !IsAbsolute(WebSocketApiAddress, "ws", "wss"))
+        {
+            failures.Add($"Engine:Venue:WebSocketApiAddress must be an absolute ws or wss address (got '{WebSocketApiAddress}').");
         }
     }
 

@@ -18,8 +18,15 @@ public sealed class VenueSession : IAsyncDisposable
     /// <summary>Binance USDⓈ-M testnet streams.</summary>
     public static readonly Uri TestnetStreams = new("wss://fstream.binancefuture.com/");
 
-    private VenueSession(EngineMode mode, Uri? rest, Uri? streams, ApiCredentials? credentials, SimulatorHost? simulator, string description)
+    /// <summary>Binance USDⓈ-M production WebSocket API (orders).</summary>
+    public static readonly Uri LiveWebSocketApi = new("wss://ws-fapi.binance.com/ws-fapi/v1");
+
+    /// <summary>Binance USDⓈ-M testnet WebSocket API (orders).</summary>
+    public static readonly Uri TestnetWebSocketApi = new("wss://testnet.binancefuture.com/ws-fapi/v1");
+
+    private VenueSession(EngineMode mode, Uri? rest, Uri? streams, ApiCredentials? credentials, SimulatorHost? simulator, string description, Uri? webSocketApi = null)
     {
+        WebSocketApiAddress = credentials is null ? null : webSocketApi;
         Mode = mode;
         RestBaseAddress = rest;
         StreamBaseAddress = streams;
@@ -35,6 +42,9 @@ public sealed class VenueSession : IAsyncDisposable
 
     /// <summary>The WebSocket root for market and user-data streams (null when the mode has no venue).</summary>
     public Uri? StreamBaseAddress { get; }
+
+    /// <summary>The venue's WebSocket API for orders; null when orders stay local or the venue offers none (orders go over REST).</summary>
+    public Uri? WebSocketApiAddress { get; }
 
     /// <summary>The keys orders are signed with; null when orders stay local (paper, replay, synthetic).</summary>
     public ApiCredentials? Credentials { get; }
@@ -71,7 +81,8 @@ public sealed class VenueSession : IAsyncDisposable
             var streams = new Uri(endpoints.StreamBaseAddress!);
             var credentials = launch.Mode == EngineMode.Live ? launch.Credentials : null;
             var orders = launch.Mode == EngineMode.Live ? "orders signed and sent there" : "orders on paper";
-            return new VenueSession(launch.Mode, rest, streams, credentials, null, $"configured venue (Engine:Venue) at {rest} and {streams}, {orders}");
+            var webSocketApi = string.IsNullOrWhiteSpace(endpoints.WebSocketApiAddress) ? null : new Uri(endpoints.WebSocketApiAddress);
+            return new VenueSession(launch.Mode, rest, streams, credentials, null, $"configured venue (Engine:Venue) at {rest} and {streams}, {orders}", webSocketApi);
         }
 
         switch (launch.Mode)
@@ -80,11 +91,12 @@ public sealed class VenueSession : IAsyncDisposable
                 var host = await SimulatorHost.StartAsync(simulator, cancellationToken).ConfigureAwait(false);
                 return new VenueSession(
                     EngineMode.Sim, host.RestBaseUri, host.WebSocketBaseUri, new ApiCredentials(host.ApiKey, host.ApiSecret), host,
-                    $"embedded simulator on {host.RestBaseUri} ({simulator.Symbols} symbols, speed ×{simulator.Speed:0.###}, seed {simulator.Seed})");
+                    $"embedded simulator on {host.RestBaseUri} ({simulator.Symbols} symbols, speed ×{simulator.Speed:0.###}, seed {simulator.Seed})", host.WebSocketApiUri);
             case EngineMode.Live:
                 var rest = new Uri(launch.Testnet ? BinanceRestOptions.TestnetBaseAddress : BinanceRestOptions.LiveBaseAddress);
                 var streams = launch.Testnet ? TestnetStreams : LiveStreams;
-                return new VenueSession(EngineMode.Live, rest, streams, launch.Credentials, null, $"Binance USDⓈ-M{(launch.Testnet ? " testnet" : "")} at {rest} and {streams}");
+                return new VenueSession(EngineMode.Live, rest, streams, launch.Credentials, null, $"Binance USDⓈ-M{(launch.Testnet ? " testnet" : "")} at {rest} and {streams}",
+                    launch.Testnet ? TestnetWebSocketApi : LiveWebSocketApi);
             case EngineMode.Paper:
                 return new VenueSession(EngineMode.Paper, new Uri(BinanceRestOptions.LiveBaseAddress), LiveStreams, null, null, $"Binance USDⓈ-M public data at {BinanceRestOptions.LiveBaseAddress}, orders on paper");
             default:

@@ -1,3 +1,4 @@
+using Engine.Exchange.Wire;
 using Engine.Execution;
 using Engine.Telemetry;
 
@@ -33,6 +34,13 @@ public sealed class ExecutionMetrics(ExecutionService execution) : IMetricsSourc
             .Sample("engine_execution_events_total", execution.Gateway.QueueFull, ("event", "queue_full"))
             .Sample("engine_execution_events_total", c.EntriesRefused, ("event", "entries_refused"))
             .Sample("engine_execution_events_total", c.ProtectiveCloses, ("event", "protective_closes"));
+        writer.Family("engine_execution_orders_sent_total", "counter", "New orders put on the wire, by venue path (ws_api, rest) and by who sent them: the execution stage itself, or the I/O loop (the stage does not send, or the wire could not take it then).")
+            .Sample("engine_execution_orders_sent_total", c.SentBy(WirePath.WebSocketApi, fromStage: true), ("path", "ws_api"), ("from", "stage"))
+            .Sample("engine_execution_orders_sent_total", c.SentBy(WirePath.WebSocketApi, fromStage: false), ("path", "ws_api"), ("from", "loop"))
+            .Sample("engine_execution_orders_sent_total", c.SentBy(WirePath.Rest, fromStage: true), ("path", "rest"), ("from", "stage"))
+            .Sample("engine_execution_orders_sent_total", c.SentBy(WirePath.Rest, fromStage: false), ("path", "rest"), ("from", "loop"));
+        writer.Family("engine_execution_stage_send_fallbacks_total", "counter", "Orders the execution stage tried to send and handed to the I/O loop instead (the wire would block or was down, or the intent log had no room).")
+            .Sample("engine_execution_stage_send_fallbacks_total", execution.Gateway.StageNotSent);
         writer.Family("engine_execution_reduce_only", "gauge", "1 once execution is reduce-only for the rest of the run (a ring stage halted on a fault): entries refused, positions closed.")
             .Sample("engine_execution_reduce_only", c.ReduceOnly ? 1 : 0);
         writer.Family("engine_execution_consecutive_failures", "gauge", "Venue failures in a row (the switch to paper happens at Engine:Execution:MaxConsecutiveFailures).")

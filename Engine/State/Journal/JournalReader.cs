@@ -16,6 +16,12 @@ public sealed class JournalState
     /// <summary>Orders not final yet, by client order id: those a restart must look up at the venue.</summary>
     public Dictionary<long, JournalOrder> OpenOrders { get; } = [];
 
+    /// <summary>
+    /// Client order ids of every intent in the segments replayed, final ones included: what the journal knows of since
+    /// its last compaction (an intent found elsewhere, the stage's intent log, that is not here never reached it).
+    /// </summary>
+    public HashSet<long> Intents { get; } = [];
+
     /// <summary>Positions folded from every fill (and snapshots).</summary>
     public PositionFold Positions { get; } = new();
 
@@ -44,6 +50,7 @@ public sealed class JournalState
             {
                 var order = JournalCodec.ReadOrderHead(ref r);
                 OpenOrders[order.ClientOrderId] = order;
+                Intents.Add(order.ClientOrderId);
                 break;
             }
 

@@ -1,0 +1,164 @@
+using Engine.Exchange.Wire;
+using Engine.Execution;
+using Engine.Model;
+using Engine.State.Journal;
+
+namespace Tests.Execution;
+
+/// <summary>
+/// The execution stage puts orders on the wire itself: the simulator's WebSocket API on loopback, the intent log in the
+/// journal folder, the I/O loop booking, answering and querying. Real sockets, the real simulator.
+/// </summary>
+public sealed class StageSendTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
+
+    private static bool Final(OrderUpdateData u) => u.Status is OrderStatus.Filled or OrderStatus.Canceled or OrderStatus.Rejected or OrderStatus.Expired;
+
+    private static Task<ExecutionHarness> StartAsync() =>
+        ExecutionHarness.StartAsync(journal: j => j.Fsync = FsyncPolicy.Batched);
+
+    private static async Task<int> VenueOrdersWithClientId(ExecutionHarness h, string symbol, long clientOrderId)
+    {
+        var all = await h.SimClient!.SignedAsync(HttpMethod.Get, "fapi/v1/allOrders", "symbol=" + symbol);
+        return all.Json.EnumerateArray().Count(o => o.GetProperty("clientOrderId").GetString() == "e" + clientOrderId);
+    }
+
+    [Fact]
+    public async Task Orders_the_stage_sends_on_the_WebSocket_API_are_accepted_and_rejected_with_codes()
+    {
+        await using var h = await StartAsync();
+        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        Assert.True(h.Service.AttachWire(wire));
+        h.Service.Start();
+
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the first order final");
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1))[^1].Status);
+
+        await h.SimClient!.AdminAsync("reject-orders?count=1&code=-2010");
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(2)).Any(Final), s_wait, "the rejection");
+        var rejected = h.UpdatesOf(h.IdOf(2));
+        Assert.Single(rejected);
+        Assert.Equal(OrderStatus.Rejected, rejected[0].Status);
+
+        var c = h.Service.Counters;
+        Assert.Equal(2, c.SentBy(WirePath.WebSocketApi, fromStage: true));
+        Assert.Equal(0, c.SentBy(WirePath.Rest, fromStage: false));
+        Assert.Equal(1, c.Rejected);
+        Assert.Equal(0, c.ConsecutiveFailures);
+        Assert.Equal(VenueMode.Live, h.Service.Mode);
+        Assert.Equal(2, h.Service.Gateway.StageSent);
+
+        // The trace's socket stamp is the wire's write stamp, and the sample names the path.
+        Assert.True(h.Service.Trace.Count >= 1);
+        Assert.True(h.Service.Trace.TryRead(0, out var sample));
+        Assert.Equal(WirePath.WebSocketApi, sample.Path);
+        Assert.True(sample.Socket >= sample.Signed);
+    }
+
+    [Fact]
+    public async Task A_connection_dropped_mid_order_is_an_unknown_outcome_queried_and_the_venue_has_exactly_one_order()
+    {
+        await using var h = await StartAsync();
+        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        Assert.True(h.Service.AttachWire(wire));
+        h.Service.Start();
+
+        // The venue takes the order, then drops the connection without answering it.
+        await h.SimClient!.AdminAsync("ws-api-drop-after-order?count=1");
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the order's final state");
+
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1))[^1].Status);
+        Assert.Equal(1, h.Service.Counters.UnknownOutcomes);
+        Assert.True(h.Service.Counters.Queries >= 1);
+        Assert.Equal(0, h.Service.Counters.Resends);
+        Assert.Equal(1, await VenueOrdersWithClientId(h, "BTCUSDT", h.IdOf(1)));
+        Assert.Equal((long)(0.005m * FixedPoint.One), h.UpdatesOf(h.IdOf(1)).Sum(u => u.LastFillQuantity.Mantissa));
+    }
+
+    [Fact]
+    public async Task While_the_WebSocket_API_is_down_the_IO_loop_sends_over_REST()
+    {
+        await using var h = await StartAsync();
+        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        Assert.True(h.Service.AttachWire(wire));
+        h.Service.Start();
+        await h.SimClient!.AdminAsync("ws-api-drop");
+        await ExecutionHarness.WaitUntil(() => !wire.IsOpen, s_wait, "the WebSocket API connection gone");
+
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the order final");
+
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1))[^1].Status);
+        Assert.Equal(1, h.Service.Gateway.StageNotSent);
+        Assert.Equal(1, h.Service.Counters.SentBy(WirePath.Rest, fromStage: false));
+        Assert.Equal(0, h.Service.Counters.SentBy(WirePath.WebSocketApi, fromStage: true));
+        Assert.Equal(1, await VenueOrdersWithClientId(h, "BTCUSDT", h.IdOf(1)));
+    }
+
+    [Fact]
+    public async Task Under_fsync_per_record_the_stage_does_not_send_and_the_IO_loop_does()
+    {
+        await using var h = await ExecutionHarness.StartAsync();
+        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        Assert.False(h.Service.AttachWire(wire));
+        h.Service.Start();
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the order final");
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1))[^1].Status);
+        Assert.Equal(0, h.Service.Gateway.StageSent);
+        Assert.Equal(1, h.Service.Counters.SentBy(WirePath.Rest, fromStage: false));
+    }
+
+    [Fact]
+    public async Task In_paper_mode_the_stage_does_not_send()
+    {
+        await using var h = await StartAsync();
+        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        Assert.True(h.Service.AttachWire(wire));
+        h.Service.Start();
+        h.Command(CommandKind.SetMode, 3);
+        await ExecutionHarness.WaitUntil(() => h.Service.Mode == VenueMode.Paper, s_wait, "paper mode");
+        h.Quote("BTCUSDT", 100m, 100.1m);
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the paper fill");
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1))[^1].Status);
+        Assert.Equal(0, h.Service.Gateway.StageSent);
+        Assert.Equal(1, h.Service.Counters.PaperFills);
+        Assert.Equal(0, await VenueOrdersWithClientId(h, "BTCUSDT", h.IdOf(1)));
+    }
+
+    [Fact]
+    public async Task An_order_the_stage_sent_that_the_journal_never_heard_of_is_queried_at_the_next_start()
+    {
+        await using var sim = await global::Simulator.SimulatorHost.StartAsync(ExecutionHarness.SimOptions());
+        var journal = ExecutionHarness.NewJournalDirectory();
+        long clientOrderId;
+        await using (var first = await ExecutionHarness.StartAsync(sim: sim, journalDir: journal, journal: j => j.Fsync = FsyncPolicy.Batched))
+        {
+            await using var wire = await SimWebSocketApiWire.ConnectAsync(sim, first.Service);
+            Assert.True(first.Service.AttachWire(wire));
+
+            // The stage sends, and the I/O loop never takes its turn: a crash between the send and the journal.
+            first.Service.Gateway.SetStageSends(true);
+            first.Submit("BTCUSDT", Side.Buy, 0.005m);
+            clientOrderId = first.IdOf(1);
+            Assert.Equal(1, first.Service.Gateway.StageSent);
+            await ExecutionHarness.WaitUntil(() => VenueOrdersWithClientId(first, "BTCUSDT", clientOrderId).GetAwaiter().GetResult() == 1, s_wait, "the order at the venue");
+        }
+
+        await using var second = await ExecutionHarness.StartAsync(sim: sim, journalDir: journal, journal: j => j.Fsync = FsyncPolicy.Batched);
+        Assert.Contains(second.Service.OpenOrders, o => o.ClientOrderId == clientOrderId);
+        second.Service.Start();
+        await ExecutionHarness.WaitUntil(() => second.UpdatesOf(clientOrderId).Any(Final), s_wait, "the recovered order's state");
+
+        Assert.Equal(OrderStatus.Filled, second.UpdatesOf(clientOrderId)[^1].Status);
+        Assert.True(second.Service.Counters.Queries >= 1);
+        Assert.Equal(0, second.Service.Counters.Resends);
+        Assert.Equal(1, await VenueOrdersWithClientId(second, "BTCUSDT", clientOrderId));
+        Directory.Delete(journal, recursive: true);
+    }
+}
