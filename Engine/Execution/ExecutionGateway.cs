@@ -22,7 +22,7 @@ public sealed class ExecutionGateway
     private readonly OrderQueue _orders;
     private readonly OrderQueue _rejects;
     private readonly LoopSignal _signal;
-    private readonly HmacSha256Signer _signer;
+    private readonly IRequestSigner _signer;
     private readonly ServerClock _clock;
     private readonly SymbolTable _symbols;
     private readonly SymbolRules[] _rules;
@@ -46,7 +46,7 @@ public sealed class ExecutionGateway
     private bool _warmFailed;
 
     internal ExecutionGateway(
-        OrderQueue orders, OrderQueue rejects, LoopSignal signal, HmacSha256Signer signer, ServerClock clock, SymbolTable symbols,
+        OrderQueue orders, OrderQueue rejects, LoopSignal signal, IRequestSigner signer, ServerClock clock, SymbolTable symbols,
         IReadOnlyList<SymbolRules> rules, QuoteBook quotes, long recvWindowMs, OrderKind orderKind, long runId)
     {
         _orders = orders;
@@ -293,8 +293,8 @@ public sealed class ExecutionGateway
             TimestampMs = slot.SignedTimestampMs,
             SignedRestParameters = slot.Buffer.AsSpan(0, slot.Length),
         };
-        var result = wire.TrySend(in order, out var connectionId, out var writeStamp);
-        slot.Path = wire.Path;
+        var result = wire.TrySend(in order, out var path, out var connectionId, out var writeStamp);
+        slot.Path = path;
         if (result == WireSendResult.Sent)
         {
             slot.StageSend = StageSend.Sent;

@@ -33,8 +33,8 @@ public sealed class ExecutionOptions
     /// <summary>Slots of the stage → I/O queue (power of two). A full queue fails the intent (Rejected, cooldown).</summary>
     public int QueueCapacity { get; set; } = 1024;
 
-    /// <summary>Bytes of each slot's pre-allocated request buffer.</summary>
-    public int RequestBufferBytes { get; set; } = 512;
+    /// <summary>Bytes of each slot's pre-allocated request buffer (an order signed with an Ed25519 key takes up to about 540).</summary>
+    public int RequestBufferBytes { get; set; } = 1024;
 
     /// <summary>How intents are sent: MARKET, or LIMIT GTC at the intent's reference price.</summary>
     public OrderKind OrderKind { get; set; } = OrderKind.Market;
@@ -105,9 +105,9 @@ public sealed class ExecutionOptionsValidator : IValidateOptions<ExecutionOption
             f.Add($"{p}:QueueCapacity must be a power of two in 2..1048576 (got {options.QueueCapacity}).");
         }
 
-        if (options.RequestBufferBytes is < 256 or > 16384)
+        if (options.RequestBufferBytes is < 512 or > 16384)
         {
-            f.Add($"{p}:RequestBufferBytes must be 256..16384 (got {options.RequestBufferBytes}).");
+            f.Add($"{p}:RequestBufferBytes must be 512..16384 (got {options.RequestBufferBytes}).");
         }
 
         if (options.OrderKind is not (OrderKind.Market or OrderKind.Limit))

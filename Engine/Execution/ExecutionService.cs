@@ -36,7 +36,7 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
     private readonly JournalOptions _journalOptions;
     private readonly LiveVenue? _live;
     private readonly PaperVenue _paper;
-    private readonly HmacSha256Signer _stageSigner;
+    private readonly IRequestSigner _stageSigner;
     private readonly SymbolTable _symbols;
     private readonly SymbolRules[] _rules;
     private readonly IExecutionOutput _output;
@@ -114,7 +114,7 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
         }
 
         // The stage and the I/O loop (the live venue) each sign with their own signer: a signer is not shared between threads.
-        _stageSigner = credentials is null ? HmacSha256Signer.Create("paper-only: requests are never sent"u8) : HmacSha256Signer.Create(credentials);
+        _stageSigner = credentials is null ? HmacSha256Signer.Create("paper-only: requests are never sent"u8) : RequestSigners.Create(credentials);
         _live = client is null ? null : new LiveVenue(client, credentials!, symbols, _rules, this, _stopping.Token);
         _orders = new OrderQueue(_options.QueueCapacity, _options.RequestBufferBytes);
         _rejects = new OrderQueue(Math.Max(64, _options.QueueCapacity / 4), 0);

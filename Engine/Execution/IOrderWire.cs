@@ -11,7 +11,7 @@ namespace Engine.Execution;
 /// </summary>
 public interface IOrderWire
 {
-    /// <summary>Which path this is (metrics and the tick-to-order trace carry it).</summary>
+    /// <summary>The path orders take while it is up (for the start-up log).</summary>
     WirePath Path { get; }
 
     /// <summary>
@@ -21,9 +21,10 @@ public interface IOrderWire
     /// the Stopwatch time just before the send system call. Otherwise nothing was sent, and the I/O loop sends it.
     /// </summary>
     /// <param name="order">The order, and its signed REST parameters as the stage wrote them (a REST path sends those; another path writes its own form).</param>
+    /// <param name="path">The path it went on (metrics and the tick-to-order trace carry it); the path tried last when not sent.</param>
     /// <param name="connectionId">The connection it went on; 0 when not sent.</param>
     /// <param name="writeStamp">Stopwatch time immediately before the send system call; 0 when not sent.</param>
-    WireSendResult TrySend(in WireOrder order, out int connectionId, out long writeStamp);
+    WireSendResult TrySend(in WireOrder order, out WirePath path, out int connectionId, out long writeStamp);
 }
 
 /// <summary>A new order as the execution stage hands it to an <see cref="IOrderWire"/>: its facts, and its signed REST parameters.</summary>

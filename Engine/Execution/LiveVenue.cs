@@ -16,7 +16,7 @@ namespace Engine.Execution;
 /// </summary>
 internal sealed class LiveVenue : IOrderVenue, IDisposable
 {
-    private readonly HmacSha256Signer _signer;
+    private readonly IRequestSigner _signer;
     private readonly SymbolTable _symbols;
     private readonly SymbolRules[] _rules;
     private readonly IVenueAnswers _answers;
@@ -31,7 +31,7 @@ internal sealed class LiveVenue : IOrderVenue, IDisposable
     public LiveVenue(BinanceRestClient client, ApiCredentials credentials, SymbolTable symbols, SymbolRules[] rules, IVenueAnswers answers, CancellationToken stopping)
     {
         Client = client;
-        _signer = HmacSha256Signer.Create(credentials);
+        _signer = RequestSigners.Create(credentials);
         _symbols = symbols;
         _rules = rules;
         _answers = answers;

@@ -15,7 +15,7 @@ public static class OrderRequestWriter
     public static int Write(
         Span<byte> destination, ReadOnlySpan<byte> symbol, Side side, OrderKind kind, TimeInForce timeInForce, Quantity quantity, Price price,
         bool reduceOnly, ReadOnlySpan<byte> clientOrderId, int priceDecimals, int quantityDecimals, long recvWindowMs, long timestampMs,
-        HmacSha256Signer signer)
+        IRequestSigner signer)
     {
         if (kind is not (OrderKind.Limit or OrderKind.Market) || quantity.Mantissa <= 0 || (kind == OrderKind.Limit && price.Mantissa <= 0))
         {

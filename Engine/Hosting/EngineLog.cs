@@ -34,7 +34,7 @@ internal static partial class EngineLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "The market source did not stop within {Timeout}; draining what it has published so far")]
     public static partial void SourceDidNotStop(ILogger logger, TimeSpan timeout);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Request signing: HMAC-SHA256 via {Backend}")]
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Request signing: {Backend}")]
     public static partial void SigningBackend(ILogger logger, string backend);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Critical, Message = "Stage {Stage} halted on a fault")]
@@ -69,6 +69,12 @@ internal static partial class EngineLog
 
     [LoggerMessage(EventId = 29, Level = LogLevel.Information, Message = "CPUs {Cpus} reserved for the pinned stages: {Moved} other thread(s) moved off them")]
     public static partial void StageCpusReserved(ILogger logger, string cpus, int moved);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Order wire: {WebSocketApi}; REST order pool {Ready} of {Connections} connections ready; the execution stage sends: {StageSends}")]
+    public static partial void OrderWire(ILogger logger, string webSocketApi, int ready, int connections, bool stageSends);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "WebSocket API session at {Endpoint} could not start: orders go over REST")]
+    public static partial void WebSocketApiUnavailable(ILogger logger, Exception exception, Uri endpoint);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Start interrupted by a stop request: stopping the parts started so far")]
     public static partial void StartInterrupted(ILogger logger);

@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using Engine.Control.Commands;
+using Engine.Exchange;
+using Engine.Exchange.Rest;
 using Engine.Exchange.Signing;
 using Engine.Exchange.UserData;
+using Engine.Exchange.Wire;
+using Engine.Exchange.WsApi;
 using Engine.Execution;
 using Engine.Feed;
 using Engine.Feed.Replay;
@@ -11,6 +15,7 @@ using Engine.Native;
 using Engine.State.Journal;
 using Engine.State.Reconciliation;
 using Engine.Telemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,6 +48,7 @@ public sealed class PipelineService : BackgroundService
     private Reconciler? _reconciler;
     private Timer? _isolation;
     private StageFaultGuard? _guard;
+    private VenueWire? _wire;
 
     public PipelineService(
         IOptions<EngineOptions> options, RingPipeline pipeline, SymbolUniverse universe, CommandBus commands, IServiceProvider services,
@@ -71,7 +77,8 @@ public sealed class PipelineService : BackgroundService
         var pipeline = _constructed;
         var ring = pipeline.Ring;
         EngineLog.RingReady(_logger, ring.BufferSize, ring.AllocatedBytes, ring.SlotSize, pipeline.WaitStrategy, Environment.ProcessorCount);
-        EngineLog.SigningBackend(_logger, HmacSha256Signer.AutoBackendDescription);
+        var credentials = _services.GetRequiredService<VenueSession>().Credentials;
+        EngineLog.SigningBackend(_logger, credentials is null ? "HMAC-SHA256, " + HmacSha256Signer.AutoBackendDescription + " (no key: nothing is sent)" : RequestSigners.Describe(credentials));
         foreach (var placement in pipeline.Start())
         {
             EngineLog.StageStarted(_logger, placement.Stage, placement.ThreadName, placement.ManagedThreadId, placement.Cpu, placement.Pin);
@@ -141,6 +148,14 @@ public sealed class PipelineService : BackgroundService
     private async Task StartVenueAsync(VenueSession venue, CancellationToken cancellationToken)
     {
         _execution = _services.GetRequiredService<ExecutionService>();
+        if (venue.Credentials is not null)
+        {
+            _wire = await OpenWireAsync(venue, venue.Credentials, _execution, cancellationToken).ConfigureAwait(false);
+            var stageSends = _execution.AttachWire(_wire);
+            EngineLog.OrderWire(_logger, _wire.Session is { } session ? $"WebSocket API at {venue.WebSocketApiAddress} ({(session.LoggedOn ? "logged on, orders unsigned" : "each order signed")})" : "no WebSocket API",
+                _wire.Pool?.ReadyCount ?? 0, _wire.Pool?.ConnectionCount ?? 0, stageSends);
+        }
+
         _execution.Start();
         var userStream = "no user-data stream (orders on paper)";
         if (venue.Credentials is not null)
@@ -188,6 +203,41 @@ public sealed class PipelineService : BackgroundService
         var connected = _feed.Connections.Count(c => c.Connected);
         var mode = _execution.Mode.ToString().ToLowerInvariant();
         EngineLog.VenueConnected(_logger, connected, _universe.Traded.Count, userStream, mode, _execution.RunId, journal);
+    }
+
+    /// <summary>
+    /// The connections the execution stage puts orders on: the venue's WebSocket API session (when configured and
+    /// offered) and the engine's own REST order pool, both opened and warmed now so the first order pays no connect.
+    /// Answers and lost connections go to execution's I/O loop.
+    /// </summary>
+    private async Task<VenueWire> OpenWireAsync(VenueSession venue, ApiCredentials credentials, ExecutionService execution, CancellationToken cancellationToken)
+    {
+        var client = _services.GetRequiredService<BinanceRestClient>();
+        var loggers = _services.GetRequiredService<ILoggerFactory>();
+        var configuration = _services.GetRequiredService<IConfiguration>();
+        var poolOptions = configuration.GetSection(RestOrderPoolOptions.Section).Get<RestOrderPoolOptions>() ?? new RestOrderPoolOptions();
+        poolOptions.BaseAddress = venue.RestBaseAddress!.ToString();
+        var pool = new RestOrderPool(Options.Create(poolOptions), credentials, client.Clock, client.RateLimits, execution, loggers.CreateLogger<RestOrderPool>());
+        await pool.StartAsync(cancellationToken).ConfigureAwait(false);
+        WsApiSession? session = null;
+        if (_services.GetRequiredService<IOptions<ExecutionOptions>>().Value.WebSocketApi && venue.WebSocketApiAddress is { } endpoint)
+        {
+            var wsOptions = configuration.GetSection(WsApiOptions.Section).Get<WsApiOptions>() ?? new WsApiOptions();
+            wsOptions.Endpoint = endpoint;
+            session = new WsApiSession(wsOptions, credentials.ApiKey, RequestSigners.Create(credentials), client.RateLimits, client.Clock, execution, loggers.CreateLogger<WsApiSession>());
+            try
+            {
+                await session.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException exception)
+            {
+                EngineLog.WebSocketApiUnavailable(_logger, exception, endpoint);
+                await session.DisposeAsync().ConfigureAwait(false);
+                session = null;
+            }
+        }
+
+        return new VenueWire(session, pool, session is { LoggedOn: false } ? RequestSigners.Create(credentials) : null);
     }
 
     private long FeedEvents()
@@ -317,6 +367,12 @@ public sealed class PipelineService : BackgroundService
             _execution.Stop(drainTimeout);
             var journal = $"{_execution.Journal.RecordsWritten} records, {_execution.Journal.Fsyncs} fsyncs";
             EngineLog.ExecutionStopped(_logger, journal);
+        }
+
+        if (_wire is not null)
+        {
+            // After the I/O loop: answers still in flight had until now to arrive.
+            await _wire.DisposeAsync().ConfigureAwait(false);
         }
 
         ReportFaults();

@@ -132,6 +132,13 @@ internal sealed class ExecutionHarness : IAsyncDisposable
     /// <summary>An intent as the brain writes it, run through the gateway on this thread (the stage's work).</summary>
     public void Submit(string symbol, Side side, decimal quantity, decimal price = 0, bool reduceOnly = false)
     {
+        var evt = OrderEvent(symbol, side, quantity, price, reduceOnly);
+        Service.Gateway.OnEvent(ref evt);
+    }
+
+    /// <summary>A market-data slot carrying one intent, as the brain leaves it for the execution stage.</summary>
+    public MarketEvent OrderEvent(string symbol, Side side, decimal quantity, decimal price = 0, bool reduceOnly = false)
+    {
         var evt = default(MarketEvent);
         evt.Begin(MarketEventKind.Trade, Id(symbol), 0, Stopwatch.GetTimestamp());
         evt.Stamps[(int)StagePoint.Published] = Stopwatch.GetTimestamp();
@@ -143,7 +150,7 @@ internal sealed class ExecutionHarness : IAsyncDisposable
         intent.Quantity = Quantity.FromMantissa((long)(quantity * FixedPoint.One));
         intent.ReferencePrice = Price.FromMantissa((long)(price * FixedPoint.One));
         intent.Flags = reduceOnly ? IntentFlags.ReduceOnly : IntentFlags.None;
-        Service.Gateway.OnEvent(ref evt);
+        return evt;
     }
 
     public void Quote(string symbol, decimal bid, decimal ask)

@@ -28,7 +28,7 @@ public sealed class StageSendTests
     public async Task Orders_the_stage_sends_on_the_WebSocket_API_are_accepted_and_rejected_with_codes()
     {
         await using var h = await StartAsync();
-        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
         Assert.True(h.Service.AttachWire(wire));
         h.Service.Start();
 
@@ -59,10 +59,40 @@ public sealed class StageSendTests
     }
 
     [Fact]
+    public async Task The_stage_allocates_nothing_per_order_the_send_on_the_wire_included()
+    {
+        await using var h = await StartAsync();
+        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
+        Assert.True(h.Service.AttachWire(wire));
+        h.Service.Start();
+        var buy = h.OrderEvent("BTCUSDT", Side.Buy, 0.005m);
+        var sell = h.OrderEvent("BTCUSDT", Side.Sell, 0.005m);
+        for (var i = 0; i < 20; i++)
+        {
+            var warm = i % 2 == 0 ? buy : sell;
+            h.Service.Gateway.OnEvent(ref warm);
+        }
+
+        await ExecutionHarness.WaitUntil(() => Enumerable.Range(1, 20).All(n => h.UpdatesOf(h.IdOf(n)).Any(Final)), s_wait, "the warm-up orders final");
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 40; i++)
+        {
+            var evt = i % 2 == 0 ? buy : sell;
+            h.Service.Gateway.OnEvent(ref evt);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        await ExecutionHarness.WaitUntil(() => Enumerable.Range(21, 40).All(n => h.UpdatesOf(h.IdOf(n)).Any(Final)), s_wait, "the measured orders final");
+        Assert.Equal(60, h.Service.Gateway.StageSent + h.Service.Gateway.StageNotSent);
+        Assert.True(h.Service.Counters.SentBy(WirePath.WebSocketApi, fromStage: true) > 0, "orders went out on the WebSocket API from the stage");
+    }
+
+    [Fact]
     public async Task A_connection_dropped_mid_order_is_an_unknown_outcome_queried_and_the_venue_has_exactly_one_order()
     {
         await using var h = await StartAsync();
-        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
         Assert.True(h.Service.AttachWire(wire));
         h.Service.Start();
 
@@ -80,30 +110,38 @@ public sealed class StageSendTests
     }
 
     [Fact]
-    public async Task While_the_WebSocket_API_is_down_the_IO_loop_sends_over_REST()
+    public async Task While_the_WebSocket_API_is_down_the_stage_sends_on_its_REST_pool_and_with_both_down_the_IO_loop_sends()
     {
         await using var h = await StartAsync();
-        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
         Assert.True(h.Service.AttachWire(wire));
         h.Service.Start();
+        await h.SimClient!.AdminAsync("ws-api-down");
         await h.SimClient!.AdminAsync("ws-api-drop");
-        await ExecutionHarness.WaitUntil(() => !wire.IsOpen, s_wait, "the WebSocket API connection gone");
+        await ExecutionHarness.WaitUntil(() => !wire.Session!.IsReady, s_wait, "the WebSocket API connection gone");
 
         h.Submit("BTCUSDT", Side.Buy, 0.005m);
         await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the order final");
-
         Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(1))[^1].Status);
-        Assert.Equal(1, h.Service.Gateway.StageNotSent);
-        Assert.Equal(1, h.Service.Counters.SentBy(WirePath.Rest, fromStage: false));
+        Assert.Equal(1, h.Service.Counters.SentBy(WirePath.Rest, fromStage: true));
         Assert.Equal(0, h.Service.Counters.SentBy(WirePath.WebSocketApi, fromStage: true));
         Assert.Equal(1, await VenueOrdersWithClientId(h, "BTCUSDT", h.IdOf(1)));
+
+        // The REST pool gone too: nothing leaves from the stage, the I/O loop sends through the REST client.
+        wire.Pool!.Dispose();
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(2)).Any(Final), s_wait, "the second order final");
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(2))[^1].Status);
+        Assert.Equal(1, h.Service.Gateway.StageNotSent);
+        Assert.Equal(1, h.Service.Counters.SentBy(WirePath.Rest, fromStage: false));
+        Assert.Equal(1, await VenueOrdersWithClientId(h, "BTCUSDT", h.IdOf(2)));
     }
 
     [Fact]
     public async Task Under_fsync_per_record_the_stage_does_not_send_and_the_IO_loop_does()
     {
         await using var h = await ExecutionHarness.StartAsync();
-        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
         Assert.False(h.Service.AttachWire(wire));
         h.Service.Start();
         h.Submit("BTCUSDT", Side.Buy, 0.005m);
@@ -117,7 +155,7 @@ public sealed class StageSendTests
     public async Task In_paper_mode_the_stage_does_not_send()
     {
         await using var h = await StartAsync();
-        await using var wire = await SimWebSocketApiWire.ConnectAsync(h.Sim!, h.Service);
+        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
         Assert.True(h.Service.AttachWire(wire));
         h.Service.Start();
         h.Command(CommandKind.SetMode, 3);
@@ -139,7 +177,7 @@ public sealed class StageSendTests
         long clientOrderId;
         await using (var first = await ExecutionHarness.StartAsync(sim: sim, journalDir: journal, journal: j => j.Fsync = FsyncPolicy.Batched))
         {
-            await using var wire = await SimWebSocketApiWire.ConnectAsync(sim, first.Service);
+            await using var wire = await VenueWires.OpenAsync(sim, first);
             Assert.True(first.Service.AttachWire(wire));
 
             // The stage sends, and the I/O loop never takes its turn: a crash between the send and the journal.

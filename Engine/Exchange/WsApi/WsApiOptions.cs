@@ -3,6 +3,9 @@ namespace Engine.Exchange.WsApi;
 /// <summary>Where and how the WebSocket API session connects; validated by <see cref="WsApiSession"/> when it is made.</summary>
 public sealed class WsApiOptions
 {
+    /// <summary>The configuration section (the endpoint itself comes from the venue).</summary>
+    public const string Section = "Engine:WsApi";
+
     /// <summary>The WebSocket API's address: <c>wss://ws-fapi.binance.com/ws-fapi/v1</c> live, the simulator's <c>ws://…/ws-fapi/v1</c> in sim.</summary>
     public Uri Endpoint { get; set; } = new("wss://ws-fapi.binance.com/ws-fapi/v1");
 
