@@ -154,6 +154,7 @@ public sealed class E2eSettings
         {
             yield return $"--Engine:Venue:RestBaseAddress={venue.RestBaseUri}";
             yield return $"--Engine:Venue:StreamBaseAddress={venue.WebSocketBaseUri}";
+            yield return $"--Engine:Venue:WebSocketApiAddress={new Uri(venue.WebSocketBaseUri, "ws-fapi/v1")}";
         }
 
         yield return $"--Engine:Journal:Directory={journal}";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Diagnostics;
+using Engine.Exchange.Wire;
 using Engine.Execution;
 using Engine.Hosting;
 using Engine.Model;
@@ -151,6 +152,9 @@ public static class EnginePhase
             result.Notes.Add($"brain hand-offs mid-batch (early release): {pipeline.BrainRelease.Releases:N0}{(pipeline.BrainRelease.YieldAfterRelease ? ", each yielding the shared core" : "")}; "
                 + $"signing kept warm while idle (a dummy order signed into a scratch buffer): {execution.Gateway.WarmUps:N0} times");
             result.Notes.Add($"orders: {execution.Counters.Sent} sent, {execution.Counters.Acknowledged} accepted, {execution.Counters.Rejected} rejected by the venue or locally over the whole run");
+            var c = execution.Counters;
+            result.Notes.Add($"venue paths over the whole run: from the execution stage {c.SentBy(WirePath.WebSocketApi, true)} on the WebSocket API and {c.SentBy(WirePath.Rest, true)} on the REST order pool; "
+                + $"from the I/O loop {c.SentBy(WirePath.WebSocketApi, false)} on the WebSocket API and {c.SentBy(WirePath.Rest, false)} over REST; the stage handed {execution.Gateway.StageNotSent} to the loop (wire busy or down, or no room in the intent log)");
         }
         finally
         {
