@@ -37,6 +37,9 @@ public sealed class ExecutionGateway
     private int _refusedEntries;
     private readonly JournalOrder _intent = new();
     private IOrderWire? _wire;
+
+    // Test-only crash injection (Execution:CrashAfter=JournaledBeforeSend): the process ends with the intent logged and nothing sent.
+    private Action? _crashBeforeSend;
     private IStageIntentLog? _intents;
     private int _stageSends;
     private long _stageSent;
@@ -123,10 +126,11 @@ public sealed class ExecutionGateway
     public bool StageSends => Volatile.Read(ref _stageSends) != 0 && _wire is not null;
 
     /// <summary>The wire the stage sends on and the intent log it appends to first; set before the stage runs.</summary>
-    internal void Attach(IOrderWire wire, IStageIntentLog intents)
+    internal void Attach(IOrderWire wire, IStageIntentLog intents, Action? crashBeforeSend = null)
     {
         _wire = wire;
         _intents = intents;
+        _crashBeforeSend = crashBeforeSend;
     }
 
     /// <summary>Turns the stage's own sends on or off (the I/O loop: on while new orders go to the live venue).</summary>
@@ -276,6 +280,7 @@ public sealed class ExecutionGateway
         }
 
         slot.IntentSequence = sequence;
+        _crashBeforeSend?.Invoke();
         ref readonly var rules = ref _rules[slot.Symbol.Value];
         var order = new WireOrder
         {
@@ -308,16 +313,34 @@ public sealed class ExecutionGateway
         _stageNotSent++;
     }
 
+    /// <summary>
+    /// The signed REST form of the new order (<see cref="OrderEncoder.TryWriteRest"/>: the engine's one order encoder,
+    /// with <c>newOrderRespType=RESULT</c> so the answer carries the fills) into the slot's buffer: what the REST pool and
+    /// the I/O loop send as it is, and what the WebSocket API path writes in its own form from the same facts.
+    /// </summary>
     private bool TrySign(ref OrderMessage slot, ReadOnlySpan<byte> symbolName, in SymbolRules rules)
     {
-        Span<byte> clientId = stackalloc byte[ClientOrderId.MaxLength];
-        var idLength = ClientOrderId.Format(slot.ClientOrderId, clientId);
         var timestamp = _clock.NowUnixMs;
         slot.SignedTimestampMs = timestamp;
-        var length = OrderRequestWriter.Write(slot.Buffer, symbolName, slot.Side, slot.Kind, slot.TimeInForce, slot.Quantity, slot.Price,
-            slot.ReduceOnly, clientId[..idLength], rules.PricePrecision, rules.QuantityPrecision, _recvWindowMs, timestamp, _signer);
-        slot.Length = Math.Max(length, 0);
-        return length > 0;
+        var order = new OrderDescription
+        {
+            Request = OrderRequestKind.Place,
+            Symbol = symbolName,
+            ClientOrderId = slot.ClientOrderId,
+            Side = slot.Side,
+            Kind = slot.Kind,
+            TimeInForce = slot.Kind == OrderKind.Limit && slot.TimeInForce == default ? TimeInForce.Gtc : slot.TimeInForce,
+            Quantity = slot.Quantity,
+            Price = slot.Price,
+            ReduceOnly = slot.ReduceOnly,
+            PriceDecimals = rules.PricePrecision,
+            QuantityDecimals = rules.QuantityPrecision,
+            RecvWindowMs = _recvWindowMs,
+            TimestampMs = timestamp,
+        };
+        var written = OrderEncoder.TryWriteRest(in order, _signer, slot.Buffer, out var length, out _);
+        slot.Length = written ? length : 0;
+        return written;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -18,7 +18,7 @@ public enum CrashPoint
 {
     None = 0,
 
-    /// <summary>After an intent is committed to the journal, before its request is sent.</summary>
+    /// <summary>After an intent is journaled (committed by the I/O loop, or appended to the intent log by the stage), before its request is sent.</summary>
     JournaledBeforeSend,
 
     /// <summary>After the venue's answer to a new order arrived, before it is journaled or published.</summary>

@@ -67,7 +67,7 @@ public sealed partial class ExecutionService : IOrderAnswerSink
         }
 
         _intents = intents;
-        Gateway.Attach(wire, intents);
+        Gateway.Attach(wire, intents, _options.CrashAfter == CrashPoint.JournaledBeforeSend ? () => Crash(CrashPoint.JournaledBeforeSend) : null);
         ExecutionLog.StageSendsOn(_logger, wire.Path);
         return true;
     }

@@ -56,7 +56,7 @@ public readonly ref struct WireOrder
     /// <summary>The timestamp the order was signed at (the intent journals it: the -2013 rule waits past it + recvWindow).</summary>
     public long TimestampMs { get; init; }
 
-    /// <summary>The signed REST parameters (<see cref="OrderRequestWriter"/>: <c>symbol=…&amp;…&amp;timestamp=…&amp;signature=…</c>).</summary>
+    /// <summary>The signed REST parameters (<see cref="Engine.Exchange.Wire.OrderEncoder.TryWriteRest"/>: <c>symbol=…&amp;…&amp;timestamp=…&amp;signature=…</c>).</summary>
     public required ReadOnlySpan<byte> SignedRestParameters { get; init; }
 }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Engine.Exchange.Wire;
 using Engine.Exchange;
 using Engine.Exchange.Rest;
 using Engine.Exchange.Signing;
@@ -62,10 +63,23 @@ internal sealed class LiveVenue : IOrderVenue, IDisposable
         }
 
         ref readonly var rules = ref _rules[symbol.Value];
-        Span<byte> clientId = stackalloc byte[ClientOrderId.MaxLength];
-        var idLength = ClientOrderId.Format(order.ClientOrderId, clientId);
-        return OrderRequestWriter.Write(destination, _symbols.Utf8NameOf(symbol), order.Side, order.Kind, order.TimeInForce, order.Quantity,
-            order.Price, order.ReduceOnly, clientId[..idLength], rules.PricePrecision, rules.QuantityPrecision, RecvWindowMs, timestampMs, _signer);
+        var request = new OrderDescription
+        {
+            Request = OrderRequestKind.Place,
+            Symbol = _symbols.Utf8NameOf(symbol),
+            ClientOrderId = order.ClientOrderId,
+            Side = order.Side,
+            Kind = order.Kind,
+            TimeInForce = order.Kind == OrderKind.Limit && order.TimeInForce == default ? TimeInForce.Gtc : order.TimeInForce,
+            Quantity = order.Quantity,
+            Price = order.Price,
+            ReduceOnly = order.ReduceOnly,
+            PriceDecimals = rules.PricePrecision,
+            QuantityDecimals = rules.QuantityPrecision,
+            RecvWindowMs = RecvWindowMs,
+            TimestampMs = timestampMs,
+        };
+        return OrderEncoder.TryWriteRest(in request, _signer, destination, out var length, out _) ? length : -1;
     }
 
     public void Place(OrderRecord record, byte[] request, int length) => _ = SendAsync(record.ClientOrderId, request, length, record.Written);

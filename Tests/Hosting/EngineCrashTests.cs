@@ -38,7 +38,9 @@ public sealed class EngineCrashTests
             {
                 // Exit code 86 is the injected crash; its log line may die with the process, as after a real kill -9.
                 Assert.True(first.WaitForExit(TimeSpan.FromSeconds(150)) == CrashExitCode, first.Output);
-                unsent = [.. JournalReader.Replay(journal).OpenOrders.Keys.Select(Wire)];
+                // Journaled: in the main journal (the I/O loop's path) or in the stage's intent log (the stage's own sends).
+                var intents = IntentLogReader.ReadAll(Path.Combine(journal, IntentLog.FolderName)).Unreleased().Select(r => r.Intent.ClientOrderId);
+                unsent = [.. JournalReader.Replay(journal).OpenOrders.Keys.Concat(intents).Distinct().Select(Wire)];
                 Assert.NotEmpty(unsent);
                 var atVenue = await VenueOrders(venue);
                 Assert.All(unsent, id => Assert.DoesNotContain(id, atVenue.Keys));
