@@ -322,22 +322,8 @@ public sealed class ExecutionGateway
     {
         var timestamp = _clock.NowUnixMs;
         slot.SignedTimestampMs = timestamp;
-        var order = new OrderDescription
-        {
-            Request = OrderRequestKind.Place,
-            Symbol = symbolName,
-            ClientOrderId = slot.ClientOrderId,
-            Side = slot.Side,
-            Kind = slot.Kind,
-            TimeInForce = slot.Kind == OrderKind.Limit && slot.TimeInForce == default ? TimeInForce.Gtc : slot.TimeInForce,
-            Quantity = slot.Quantity,
-            Price = slot.Price,
-            ReduceOnly = slot.ReduceOnly,
-            PriceDecimals = rules.PricePrecision,
-            QuantityDecimals = rules.QuantityPrecision,
-            RecvWindowMs = _recvWindowMs,
-            TimestampMs = timestamp,
-        };
+        var order = NewOrders.Describe(symbolName, slot.ClientOrderId, slot.Side, slot.Kind, slot.TimeInForce, slot.Quantity, slot.Price, slot.ReduceOnly,
+            in rules, _recvWindowMs, timestamp);
         var written = OrderEncoder.TryWriteRest(in order, _signer, slot.Buffer, out var length, out _);
         slot.Length = written ? length : 0;
         return written;

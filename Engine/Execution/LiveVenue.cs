@@ -63,22 +63,8 @@ internal sealed class LiveVenue : IOrderVenue, IDisposable
         }
 
         ref readonly var rules = ref _rules[symbol.Value];
-        var request = new OrderDescription
-        {
-            Request = OrderRequestKind.Place,
-            Symbol = _symbols.Utf8NameOf(symbol),
-            ClientOrderId = order.ClientOrderId,
-            Side = order.Side,
-            Kind = order.Kind,
-            TimeInForce = order.Kind == OrderKind.Limit && order.TimeInForce == default ? TimeInForce.Gtc : order.TimeInForce,
-            Quantity = order.Quantity,
-            Price = order.Price,
-            ReduceOnly = order.ReduceOnly,
-            PriceDecimals = rules.PricePrecision,
-            QuantityDecimals = rules.QuantityPrecision,
-            RecvWindowMs = RecvWindowMs,
-            TimestampMs = timestampMs,
-        };
+        var request = NewOrders.Describe(_symbols.Utf8NameOf(symbol), order.ClientOrderId, order.Side, order.Kind, order.TimeInForce, order.Quantity,
+            order.Price, order.ReduceOnly, in rules, RecvWindowMs, timestampMs);
         return OrderEncoder.TryWriteRest(in request, _signer, destination, out var length, out _) ? length : -1;
     }
 

@@ -249,37 +249,12 @@ internal sealed partial class StreamHub : IVenueSink, IAsyncDisposable
 
     private async Task ReadLoopAsync(Session session, CancellationToken ct)
     {
-        var buffer = new byte[16 * 1024];
-        var ws = session.Socket;
-        while (ws.State == WebSocketState.Open)
+        var reader = new WebSocketMessageReader(session.Socket);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            var count = 0;
-            ValueWebSocketReceiveResult r;
-            do
+            if (reader.IsText)
             {
-                if (count == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-
-                r = await ws.ReceiveAsync(buffer.AsMemory(count), ct).ConfigureAwait(false);
-                count += r.Count;
-            }
-            while (!r.EndOfMessage);
-
-            if (r.MessageType == WebSocketMessageType.Close)
-            {
-                if (ws.State == WebSocketState.CloseReceived)
-                {
-                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", ct).ConfigureAwait(false);
-                }
-
-                return;
-            }
-
-            if (r.MessageType == WebSocketMessageType.Text)
-            {
-                var answer = Command(session, buffer.AsSpan(0, count));
+                var answer = Command(session, reader.Message);
                 session.Queue.Writer.TryWrite(answer);
             }
         }

@@ -166,35 +166,10 @@ internal sealed partial class WsApi : IAsyncDisposable
 
     private async Task ReadLoopAsync(Connection c, CancellationToken ct)
     {
-        var buffer = new byte[16 * 1024];
-        var ws = c.Socket;
-        while (ws.State == WebSocketState.Open)
+        var reader = new WebSocketMessageReader(c.Socket);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            var count = 0;
-            ValueWebSocketReceiveResult r;
-            do
-            {
-                if (count == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-
-                r = await ws.ReceiveAsync(buffer.AsMemory(count), ct).ConfigureAwait(false);
-                count += r.Count;
-            }
-            while (!r.EndOfMessage);
-
-            if (r.MessageType == WebSocketMessageType.Close)
-            {
-                if (ws.State == WebSocketState.CloseReceived)
-                {
-                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", ct).ConfigureAwait(false);
-                }
-
-                return;
-            }
-
-            var answer = Handle(c, buffer.AsSpan(0, count), r.MessageType == WebSocketMessageType.Text);
+            var answer = Handle(c, reader.Message, reader.IsText);
             if (answer is null)
             {
                 // drop-after-order: the order took effect, the client never hears of it
