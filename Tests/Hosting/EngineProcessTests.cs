@@ -29,7 +29,7 @@ public sealed partial class EngineProcessTests
         Assert.Matches(new Regex($"Stage tail started: thread 'tail' \\(managed id \\d+\\) on CPU {lastCpu}, pinned to CPU {lastCpu}"), output);
 
         // Start-up lines in order: ring, signing backend, stages, source, control plane, metrics, all running.
-        string[] order = ["Ring buffer ready", "Request signing: HMAC-SHA256 via libcrypto (libcrypto.so", "Stage brain started", "Stage execution started", "Stage tail started",
+        string[] order = ["Ring buffer ready", "Request signing: HMAC-SHA256, libcrypto (libcrypto.so", "Stage brain started", "Stage execution started", "Stage tail started",
             "Synthetic market source started", "Control plane listening on http://127.0.0.1:", "Metrics listening on http://127.0.0.1:", "All stages running"];
         var positions = order.Select(line => output.IndexOf(line, StringComparison.Ordinal)).ToArray();
         Assert.All(positions, position => Assert.True(position >= 0, output));
