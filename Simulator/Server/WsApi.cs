@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -179,7 +180,7 @@ internal sealed partial class WsApi : IAsyncDisposable
 
             // the request has taken effect; only its answer waits (the writer holds it until due, keeping the order)
             var delay = _faults.ResponseDelay + _faults.WsApiDelay;
-            c.Send(answer, delay > TimeSpan.Zero ? Environment.TickCount64 + (long)delay.TotalMilliseconds : 0);
+            c.Send(answer, delay > TimeSpan.Zero ? Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency) : 0);
         }
     }
 
@@ -196,10 +197,11 @@ internal sealed partial class WsApi : IAsyncDisposable
                     return;
                 }
 
-                var wait = item.DueTicks - Environment.TickCount64;
-                if (wait > 0)
+                // Stopwatch, not Environment.TickCount64: that clock is coarse (a few ms) and let answers leave early.
+                TimeSpan wait;
+                while (item.DueTicks != 0 && (wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), item.DueTicks)) > TimeSpan.Zero)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(wait), ct).ConfigureAwait(false);
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
                 }
 
                 await c.Socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
@@ -406,7 +408,7 @@ internal sealed partial class WsApi : IAsyncDisposable
 
         public long ConnectedSince { get; } = connectedSince;
 
-        /// <summary>Answers in request order, each with the real-time instant (Environment.TickCount64) it may leave; 0 = now.</summary>
+        /// <summary>Answers in request order, each with the instant (Stopwatch timestamp) it may leave; 0 = now.</summary>
         public Channel<(byte[] Frame, long DueTicks)> Queue { get; } = Channel.CreateUnbounded<(byte[] Frame, long DueTicks)>(new UnboundedChannelOptions { SingleReader = true });
 
         public CancellationTokenSource Closing { get; } = new();
