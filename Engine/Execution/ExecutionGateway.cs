@@ -74,8 +74,10 @@ public sealed class ExecutionGateway
     /// Builds and signs a dummy order into a private buffer that goes nowhere, on the stage thread while it has nothing
     /// else to do. On this kind of machine code and data the thread has not touched for a few milliseconds are out of the
     /// caches, and the first order after a quiet spell took 13–20 µs to sign instead of 0.4 µs
-    /// (<c>Benchmarks -- coldsign</c>, results in cold-signing.md); signing one now and then keeps that path warm. Changes nothing that is read
-    /// elsewhere: no id is taken, nothing is queued or counted but <see cref="WarmUps"/>.
+    /// (<c>Benchmarks -- coldsign</c>, results in cold-signing.md); signing one now and then keeps that path warm. While the
+    /// stage sends orders itself, the rest of its send is rehearsed too: the intent log's append (20 µs cold, 0.4 µs warm)
+    /// and the wire's own request form (12 µs cold, 0.9 µs warm, measured in the e2e harness). Changes nothing that is read
+    /// elsewhere: no id is taken, nothing is queued, appended or sent, nothing counted but <see cref="WarmUps"/>.
     /// </summary>
     public void KeepWarm()
     {
@@ -102,7 +104,14 @@ public sealed class ExecutionGateway
             {
                 // The id the next real order will take (formatted, not taken).
                 Fill(ref _warmSlot, in intent, _runBase | (_sequence + 1), 0);
-                TrySign(ref _warmSlot, _symbols.Utf8NameOf(intent.Symbol), in rules);
+                if (TrySign(ref _warmSlot, _symbols.Utf8NameOf(intent.Symbol), in rules)
+                    && Volatile.Read(ref _stageSends) != 0 && _wire is { } wire && _intents is { } intents)
+                {
+                    // The rest of the stage's send, short of the send: the intent's encoding and the wire's own form.
+                    intents.KeepWarm(IntentOf(ref _warmSlot));
+                    var order = WireOrderOf(ref _warmSlot);
+                    wire.KeepWarm(in order);
+                }
             }
             catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
             {
@@ -251,9 +260,16 @@ public sealed class ExecutionGateway
             }
         }
 
+        // An order already on the wire wakes nobody: its answer wakes the loop from the connection's reader thread, and
+        // the loop's bounded sleep books it regardless. Waking a sleeping loop costs the stage a futex call and a
+        // cross-CPU interrupt (tens of µs here) that the next order in a burst would wait behind.
+        var sent = slot.StageSend == StageSend.Sent;
         _orders.Publish(index);
         _built++;
-        _signal.Wake();
+        if (!sent)
+        {
+            _signal.Wake();
+        }
     }
 
     /// <summary>
@@ -261,6 +277,34 @@ public sealed class ExecutionGateway
     /// non-blocking send; the outcome is recorded in the slot for the I/O loop, which sends what did not leave.
     /// </summary>
     private void Send(ref OrderMessage slot, IOrderWire wire, IStageIntentLog intents)
+    {
+        if (!intents.TryAppend(IntentOf(ref slot), out var sequence))
+        {
+            slot.StageSend = StageSend.NotLogged;
+            _stageNotSent++;
+            return;
+        }
+
+        slot.IntentSequence = sequence;
+        _crashBeforeSend?.Invoke();
+        var order = WireOrderOf(ref slot);
+        var result = wire.TrySend(in order, out var path, out var connectionId, out var writeStamp);
+        slot.Path = path;
+        if (result == WireSendResult.Sent)
+        {
+            slot.StageSend = StageSend.Sent;
+            slot.ConnectionId = connectionId;
+            slot.WriteStamp = writeStamp;
+            _stageSent++;
+            return;
+        }
+
+        slot.StageSend = result == WireSendResult.WouldBlock ? StageSend.WouldBlock : StageSend.Down;
+        _stageNotSent++;
+    }
+
+    /// <summary>The stage's one intent record, filled from <paramref name="slot"/>: what the intent log appends.</summary>
+    private JournalOrder IntentOf(ref OrderMessage slot)
     {
         var intent = _intent;
         intent.ClientOrderId = slot.ClientOrderId;
@@ -272,17 +316,13 @@ public sealed class ExecutionGateway
         intent.Quantity = slot.Quantity;
         intent.ReduceOnly = slot.ReduceOnly;
         intent.SignedTimestampMs = slot.SignedTimestampMs;
-        if (!intents.TryAppend(intent, out var sequence))
-        {
-            slot.StageSend = StageSend.NotLogged;
-            _stageNotSent++;
-            return;
-        }
+        return intent;
+    }
 
-        slot.IntentSequence = sequence;
-        _crashBeforeSend?.Invoke();
+    private WireOrder WireOrderOf(ref OrderMessage slot)
+    {
         ref readonly var rules = ref _rules[slot.Symbol.Value];
-        var order = new WireOrder
+        return new WireOrder
         {
             ClientOrderId = slot.ClientOrderId,
             Symbol = _symbols.Utf8NameOf(slot.Symbol),
@@ -298,19 +338,6 @@ public sealed class ExecutionGateway
             TimestampMs = slot.SignedTimestampMs,
             SignedRestParameters = slot.Buffer.AsSpan(0, slot.Length),
         };
-        var result = wire.TrySend(in order, out var path, out var connectionId, out var writeStamp);
-        slot.Path = path;
-        if (result == WireSendResult.Sent)
-        {
-            slot.StageSend = StageSend.Sent;
-            slot.ConnectionId = connectionId;
-            slot.WriteStamp = writeStamp;
-            _stageSent++;
-            return;
-        }
-
-        slot.StageSend = result == WireSendResult.WouldBlock ? StageSend.WouldBlock : StageSend.Down;
-        _stageNotSent++;
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
     private const int ControlModeLive = 4;
     private static readonly TimeSpan s_idleWait = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The longest an order the stage sent waits in the queue to be booked and journaled when nothing wakes the loop.</summary>
+    private static readonly TimeSpan s_stageSendBooking = TimeSpan.FromMilliseconds(5);
+
     private readonly ExecutionOptions _options;
     private readonly JournalOptions _journalOptions;
     private readonly LiveVenue? _live;
@@ -384,6 +387,12 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
                 if (!worked)
                 {
                     var wait = _journal.TimeUntilTick() is { } tick && tick < next ? tick : next;
+                    if (_intents is not null && wait > s_stageSendBooking)
+                    {
+                        // Orders the stage sent are queued without a wake-up: booked within this interval even if no answer comes.
+                        wait = s_stageSendBooking;
+                    }
+
                     _signal.Wait(wait, HasWork);
                 }
             }

@@ -25,6 +25,12 @@ public interface IOrderWire
     /// <param name="connectionId">The connection it went on; 0 when not sent.</param>
     /// <param name="writeStamp">Stopwatch time immediately before the send system call; 0 when not sent.</param>
     WireSendResult TrySend(in WireOrder order, out WirePath path, out int connectionId, out long writeStamp);
+
+    /// <summary>
+    /// Writes <paramref name="order"/>'s request in the form the path would send, into a scratch buffer, and sends
+    /// nothing (the stage thread, while idle): keeps the encoding and signing of the path warm.
+    /// </summary>
+    void KeepWarm(in WireOrder order);
 }
 
 /// <summary>A new order as the execution stage hands it to an <see cref="IOrderWire"/>: its facts, and its signed REST parameters.</summary>
@@ -71,6 +77,9 @@ public interface IStageIntentLog
     /// <param name="intent">The order about to be sent; the stage reuses one instance.</param>
     /// <param name="sequence">The intent's sequence, for <see cref="Release"/>.</param>
     bool TryAppend(JournalOrder intent, out long sequence);
+
+    /// <summary>Rehearses an append of <paramref name="intent"/> and writes nothing a reader or a restart would see (the stage thread, while idle).</summary>
+    void KeepWarm(JournalOrder intent);
 
     /// <summary>Every intent up to <paramref name="upToSequence"/> is in the main journal (any thread).</summary>
     void Release(long upToSequence);

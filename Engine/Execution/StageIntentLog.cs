@@ -11,6 +11,8 @@ internal sealed class StageIntentLog(IntentLog log) : IStageIntentLog
 
     public bool TryAppend(JournalOrder intent, out long sequence) => Log.TryAppend(intent, out sequence);
 
+    public void KeepWarm(JournalOrder intent) => Log.KeepWarm(intent);
+
     public void Release(long upToSequence) => Log.Release(upToSequence);
 
     public bool Flush() => Log.Flush();

@@ -17,6 +17,7 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
     private readonly RestOrderPool? _pool;
     private readonly IRequestSigner? _signer;
     private readonly byte[] _frame;
+    private readonly byte[] _warmFrame;
 
     /// <param name="session">The WebSocket API session (null when it is off or the venue has none); started by the caller.</param>
     /// <param name="pool">The REST order pool (null when there is none); started by the caller.</param>
@@ -38,6 +39,7 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
         _pool = pool;
         _signer = signer;
         _frame = new byte[frameBytes];
+        _warmFrame = new byte[frameBytes];
     }
 
     /// <inheritdoc/>
@@ -59,23 +61,7 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
         if (_session is { IsReady: true } session)
         {
             path = WirePath.WebSocketApi;
-            var description = new OrderDescription
-            {
-                Request = OrderRequestKind.Place,
-                Symbol = order.Symbol,
-                ClientOrderId = order.ClientOrderId,
-                Side = order.Side,
-                Kind = order.Kind,
-                TimeInForce = order.TimeInForce,
-                Quantity = order.Quantity,
-                Price = order.Price,
-                ReduceOnly = order.ReduceOnly,
-                PriceDecimals = order.PriceDecimals,
-                QuantityDecimals = order.QuantityDecimals,
-                RecvWindowMs = order.RecvWindowMs,
-                TimestampMs = order.TimestampMs,
-            };
-            if (session.TryWriteOrder(in description, _signer, _frame, out var frame, out _))
+            if (session.TryWriteOrder(Describe(in order), _signer, _frame, out var frame, out _))
             {
                 result = session.TrySend(_frame.AsSpan(frame), out writeStamp, out connectionId);
                 if (result == WireSendResult.Sent)
@@ -101,6 +87,34 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
         writeStamp = 0;
         return result;
     }
+
+    /// <inheritdoc/>
+    /// <remarks>The REST pool sends the stage's signed parameters as they are: only the WebSocket API frame has work to keep warm.</remarks>
+    public void KeepWarm(in WireOrder order)
+    {
+        if (_session is { IsReady: true } session)
+        {
+            session.TryWriteOrder(Describe(in order), _signer, _warmFrame, out _, out _);
+        }
+    }
+
+    private static OrderDescription Describe(in WireOrder order) =>
+        new()
+        {
+            Request = OrderRequestKind.Place,
+            Symbol = order.Symbol,
+            ClientOrderId = order.ClientOrderId,
+            Side = order.Side,
+            Kind = order.Kind,
+            TimeInForce = order.TimeInForce,
+            Quantity = order.Quantity,
+            Price = order.Price,
+            ReduceOnly = order.ReduceOnly,
+            PriceDecimals = order.PriceDecimals,
+            QuantityDecimals = order.QuantityDecimals,
+            RecvWindowMs = order.RecvWindowMs,
+            TimestampMs = order.TimestampMs,
+        };
 
     public async ValueTask DisposeAsync()
     {

@@ -133,7 +133,8 @@ public sealed unsafe partial class MappedFile : IDisposable
     /// <summary>
     /// Faults the pages of [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="count"/>) in
     /// writable now, so the first store into each costs no page fault later (<c>MADV_POPULATE_WRITE</c>; where the
-    /// kernel lacks it, a store of each page's own first word). Only for bytes nobody else writes at the same time.
+    /// kernel lacks it, an atomic or of zero into each page's first word). Changes no byte, so another thread may be
+    /// writing into the same pages meanwhile; pages already written and forced to disk become dirty again.
     /// </summary>
     public void Prefault(long offset, long count)
     {

@@ -89,6 +89,38 @@ public sealed class StageSendTests
     }
 
     [Fact]
+    public async Task Keeping_the_stage_send_warm_puts_nothing_on_the_wire_and_allocates_nothing()
+    {
+        await using var h = await StartAsync();
+        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
+        Assert.True(h.Service.AttachWire(wire));
+        h.Service.Start();
+        h.Submit("BTCUSDT", Side.Buy, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the first order final");
+        Assert.True(h.Service.Gateway.StageSends);
+
+        var gateway = h.Service.Gateway;
+        gateway.KeepWarm();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            gateway.KeepWarm();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1_001, gateway.WarmUps);
+        Assert.Equal(0, wire.EncodeFailures);
+
+        // The next real order takes the next id, and the venue saw exactly the two real ones.
+        h.Submit("BTCUSDT", Side.Sell, 0.005m);
+        await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(2)).Any(Final), s_wait, "the second order final");
+        Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(2))[^1].Status);
+        Assert.Equal(2, gateway.StageSent);
+        var all = await h.SimClient!.SignedAsync(HttpMethod.Get, "fapi/v1/allOrders", "symbol=BTCUSDT");
+        Assert.Equal(2, all.Json.GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_connection_dropped_mid_order_is_an_unknown_outcome_queried_and_the_venue_has_exactly_one_order()
     {
         await using var h = await StartAsync();

@@ -35,6 +35,9 @@ public sealed unsafe class IntentLog : IDisposable
     /// <summary>How often the flusher looks for work that needs no wake-up (a segment to allocate or delete).</summary>
     private static readonly TimeSpan s_housekeeping = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>How far past the appender's position the flusher keeps pages writable: many records, and the page a record may spill into.</summary>
+    private const long ArmAheadBytes = 16 * 1024;
+
     private readonly JournalOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -50,6 +53,8 @@ public sealed unsafe class IntentLog : IDisposable
     // The appending thread's own: the segment it writes, where, and what it refused.
     private Segment _active;
     private byte* _activeBase;
+    private readonly byte[] _warmScratch = new byte[JournalCodec.MaxOrderRecordSize];
+    private uint _warmCrc;
     private long _activeCapacity;
     private long _offset;
     private long _refused;
@@ -235,6 +240,29 @@ public sealed unsafe class IntentLog : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Rehearses an append without making one (the appending thread only, while it has nothing else to do): encodes
+    /// <paramref name="intent"/> and computes its CRC into a scratch buffer, and stores nothing new into the two pages
+    /// the next record will occupy (an atomic or of zero into words past the published end, which stay zero). After a
+    /// quiet spell of a few milliseconds the first real append took 20 µs instead of 0.4 µs on this kind of virtual
+    /// machine, code, data and page mappings gone cold; rehearsing now and then keeps them warm. Publishes nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void KeepWarm(JournalOrder intent)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var payload = _warmScratch.AsSpan();
+        var length = JournalCodec.WriteIntent(payload, intent);
+        _warmCrc = Crc32.Compute(payload[..length]);
+        if (_offset + IntentLogFormat.MaxFrameBytes <= _activeCapacity)
+        {
+            var frame = _activeBase + _offset;
+            Interlocked.Or(ref *(int*)frame, 0);
+            Interlocked.Or(ref *(int*)(frame + ((IntentLogFormat.MaxFrameBytes - sizeof(int)) & ~(sizeof(int) - 1))), 0);
+        }
     }
 
     /// <summary>As <see cref="TryAppend(JournalOrder, out long)"/>, without the sequence.</summary>
@@ -535,9 +563,27 @@ public sealed unsafe class IntentLog : IDisposable
         if (!_stopping)
         {
             EnsureNext();
+            ArmAhead();
         }
 
         return synced;
+    }
+
+    /// <summary>
+    /// Makes the pages the appender writes next writable again. Forcing a shared mapping to disk (ours, or the kernel's
+    /// own write-back of pages dirty for 30 s) leaves its pages clean and write-protected, so the next store into one
+    /// takes a page fault that marks it dirty: measured at 50–80 µs on this kind of virtual machine, paid on the stage
+    /// thread by the first order after every flush. Faulting them here (a change of no byte) moves that cost to the flusher.
+    /// </summary>
+    private void ArmAhead()
+    {
+        foreach (var segment in _segments)
+        {
+            if (segment.Map is { } map && !segment.Sealed)
+            {
+                map.Prefault(Volatile.Read(ref segment.PublishedEnd), ArmAheadBytes);
+            }
+        }
     }
 
     /// <summary>Forces every mapped segment's appended bytes to disk; after a failure the pages are dirtied again.</summary>
@@ -651,12 +697,15 @@ public sealed unsafe class IntentLog : IDisposable
         {
             var segment = CreateSegment(_segments[^1].Number + 1, firstSequence: 0, _releasedApplied);
             _segments.Add(segment);
-            Volatile.Write(ref _next, segment);
+
+            // The error cleared before the segment is published: whoever sees the next segment ready sees no stale error.
             if (_allocationError is not null)
             {
                 IntentLogLog.AllocationBack(_logger, _allocationFailures);
                 _allocationError = null;
             }
+
+            Volatile.Write(ref _next, segment);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

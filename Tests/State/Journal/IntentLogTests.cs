@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Engine.Model;
 using Engine.State.Journal;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -330,6 +331,74 @@ public sealed class IntentLogTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, allocated);
         Assert.Equal(0, refused);
     }
+
+    [Fact]
+    public void An_append_after_the_flusher_forced_its_page_to_disk_takes_no_page_fault()
+    {
+        // Forcing a shared mapping to disk leaves its pages write-protected; the flusher makes the next ones writable
+        // again, so the appending thread (the execution stage) never pays the fault. Counted by the kernel for this thread.
+        using var folder = JournalFolder.Acquire(_dir);
+        using var log = Open(folder, Options(FsyncPolicy.Batched));
+        var intent = Intent(5);
+        Assert.True(log.TryAppend(intent, out _));
+        _ = MinorFaultsOfThisThread();
+        var faulted = new List<long>();
+        for (var round = 0; round < 5; round++)
+        {
+            Assert.True(log.TryAppend(intent, out var sequence));
+            Assert.True(log.WaitDurable(sequence, s_wait));
+
+            // The flusher's next turns (every 10 ms) find the pages forced and make them writable again.
+            Thread.Sleep(60);
+            var before = MinorFaultsOfThisThread();
+            Assert.True(log.TryAppend(intent, out _));
+            faulted.Add(MinorFaultsOfThisThread() - before);
+        }
+
+        output.WriteLine($"page faults of the first append after each sync: {string.Join(' ', faulted)}");
+        Assert.All(faulted, faults => Assert.Equal(0, faults));
+    }
+
+    [Fact]
+    public void Keeping_the_append_warm_writes_nothing_a_reader_sees_and_allocates_nothing()
+    {
+        using (var folder = JournalFolder.Acquire(_dir))
+        using (var log = Open(folder, Options(FsyncPolicy.Batched)))
+        {
+            Assert.True(log.TryAppend(Intent(1), out _));
+            var warm = Intent(2);
+            log.KeepWarm(warm);
+            var allocated = AllocationMeter.OnThisThread(() =>
+            {
+                for (var i = 0; i < 1_000; i++)
+                {
+                    log.KeepWarm(warm);
+                }
+            });
+            Assert.Equal(0, allocated);
+            Assert.True(log.TryAppend(Intent(3), out var last));
+            Assert.Equal(2, last);
+            Assert.True(log.Flush());
+        }
+
+        var contents = IntentLogReader.ReadAll(Intents);
+        Assert.Null(contents.TornReason);
+        Assert.Equal(2, contents.Records.Count);
+        AssertIntent(1, contents.Records[0].Intent);
+        AssertIntent(3, contents.Records[1].Intent);
+    }
+
+    /// <summary>The kernel's count of minor page faults taken by the calling thread (getrusage, RUSAGE_THREAD).</summary>
+    private static long MinorFaultsOfThisThread()
+    {
+        // struct rusage: two timevals (4 longs), then maxrss, ixrss, idrss, isrss, minflt, ...
+        var usage = new long[18];
+        Assert.Equal(0, GetRusage(1, usage));
+        return usage[8];
+    }
+
+    [DllImport("libc", EntryPoint = "getrusage", SetLastError = true)]
+    private static extern int GetRusage(int who, [Out] long[] usage);
 
     [Fact]
     public void A_symbol_that_cannot_be_journaled_throws_and_leaves_no_bytes_behind()
