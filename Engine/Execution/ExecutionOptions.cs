@@ -85,6 +85,13 @@ public sealed class ExecutionOptions
     /// </summary>
     public bool WebSocketApi { get; set; } = true;
 
+    /// <summary>
+    /// While the execution stage keeps its send warm (a busy-spinning stage, <c>Engine:Ring:KeepWarmInterval</c>), it also
+    /// sends a request-sized message over a private loopback connection, keeping the kernel's TCP send path in the caches
+    /// (<see cref="Engine.Exchange.Wire.SendPathWarmer"/>). Nothing reaches the venue.
+    /// </summary>
+    public bool WarmSendPath { get; set; } = true;
+
     /// <summary>Fault injection (tests only): see <see cref="CrashPoint"/>.</summary>
     public CrashPoint CrashAfter { get; set; } = CrashPoint.None;
 

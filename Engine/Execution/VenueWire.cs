@@ -18,12 +18,14 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
     private readonly IRequestSigner? _signer;
     private readonly byte[] _frame;
     private readonly byte[] _warmFrame;
+    private readonly SendPathWarmer? _sendPath;
 
     /// <param name="session">The WebSocket API session (null when it is off or the venue has none); started by the caller.</param>
     /// <param name="pool">The REST order pool (null when there is none); started by the caller.</param>
     /// <param name="signer">The stage thread's own signer for WebSocket API requests when the session is not logged on; disposed with the wire.</param>
+    /// <param name="sendPath">Keeps the kernel's send path warm beside the encoders (<see cref="KeepWarm"/>); disposed with the wire.</param>
     /// <param name="frameBytes">Room for one WebSocket API request frame.</param>
-    public VenueWire(WsApiSession? session, RestOrderPool? pool, IRequestSigner? signer, int frameBytes = 4096)
+    public VenueWire(WsApiSession? session, RestOrderPool? pool, IRequestSigner? signer, SendPathWarmer? sendPath = null, int frameBytes = 4096)
     {
         if (session is null && pool is null)
         {
@@ -40,6 +42,7 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
         _signer = signer;
         _frame = new byte[frameBytes];
         _warmFrame = new byte[frameBytes];
+        _sendPath = sendPath;
     }
 
     /// <inheritdoc/>
@@ -47,6 +50,9 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
 
     /// <summary>The WebSocket API session, when there is one.</summary>
     public WsApiSession? Session => _session;
+
+    /// <summary>The kernel send path's warmer, when there is one.</summary>
+    public SendPathWarmer? SendPath => _sendPath;
 
     /// <summary>The REST order pool, when there is one.</summary>
     public RestOrderPool? Pool => _pool;
@@ -89,13 +95,18 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    /// <remarks>The REST pool sends the stage's signed parameters as they are: only the WebSocket API frame has work to keep warm.</remarks>
+    /// <remarks>
+    /// The REST pool sends the stage's signed parameters as they are: only the WebSocket API frame has encoding to keep
+    /// warm. Then the kernel's send path, on a private connection (<see cref="SendPathWarmer"/>), when there is one.
+    /// </remarks>
     public void KeepWarm(in WireOrder order)
     {
         if (_session is { IsReady: true } session)
         {
             session.TryWriteOrder(Describe(in order), _signer, _warmFrame, out _, out _);
         }
+
+        _sendPath?.Warm();
     }
 
     private static OrderDescription Describe(in WireOrder order) =>
@@ -125,5 +136,6 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
 
         _pool?.Dispose();
         _signer?.Dispose();
+        _sendPath?.Dispose();
     }
 }

@@ -237,7 +237,8 @@ public sealed class PipelineService : BackgroundService
             }
         }
 
-        return new VenueWire(session, pool, session is { LoggedOn: false } ? RequestSigners.Create(credentials) : null);
+        var sendPath = _services.GetRequiredService<IOptions<ExecutionOptions>>().Value.WarmSendPath ? SendPathWarmer.Open() : null;
+        return new VenueWire(session, pool, session is { LoggedOn: false } ? RequestSigners.Create(credentials) : null, sendPath);
     }
 
     private long FeedEvents()

@@ -109,6 +109,7 @@ public sealed class StageSendTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(1_001, gateway.WarmUps);
+        Assert.Equal(1_001, wire.SendPath!.Warmings);
         Assert.Equal(0, wire.EncodeFailures);
 
         // The next real order takes the next id, and the venue saw exactly the two real ones.

@@ -31,6 +31,6 @@ internal static class VenueWires
             await session.StartAsync(CancellationToken.None);
         }
 
-        return new VenueWire(session, pool, session is { LoggedOn: false } ? RequestSigners.Create(credentials) : null);
+        return new VenueWire(session, pool, session is { LoggedOn: false } ? RequestSigners.Create(credentials) : null, SendPathWarmer.Open());
     }
 }
