@@ -104,8 +104,10 @@ public sealed class ExecutionGateway
             {
                 // The id the next real order will take (formatted, not taken).
                 Fill(ref _warmSlot, in intent, _runBase | (_sequence + 1), 0);
-                if (TrySign(ref _warmSlot, _symbols.Utf8NameOf(intent.Symbol), in rules)
-                    && Volatile.Read(ref _stageSends) != 0 && _wire is { } wire && _intents is { } intents)
+                // As Submit would: the REST form left unsigned while the stage's wire writes its own.
+                var wire = Volatile.Read(ref _stageSends) != 0 && _intents is not null ? _wire : null;
+                if (TrySign(ref _warmSlot, _symbols.Utf8NameOf(intent.Symbol), in rules, signNow: wire is not { SendsRestForm: false })
+                    && wire is not null && _intents is { } intents)
                 {
                     // The rest of the stage's send, short of the send: the intent's encoding and the wire's own form.
                     intents.KeepWarm(IntentOf(ref _warmSlot));
@@ -244,19 +246,26 @@ public sealed class ExecutionGateway
             slot.Op = OrderOp.Reject;
             slot.Reason = RejectReason.UnknownSymbol;
         }
-        else if (!TrySign(ref slot, _symbols.Utf8NameOf(symbol), in _rules[symbol.Value]))
-        {
-            slot.Op = OrderOp.Reject;
-            slot.Reason = RejectReason.InvalidOrder;
-        }
         else
         {
-            slot.ReceivedTimestamp = receivedTimestamp;
-            slot.BrainTimestamp = brainTimestamp;
-            slot.SignedTimestamp = Stopwatch.GetTimestamp();
-            if (Volatile.Read(ref _stageSends) != 0 && _wire is { } wire && _intents is { } intents)
+            // With the stage sending on a path that writes its own form (the WebSocket API), the REST form is checked and
+            // written but not signed: signing it is work the order does not need unless it falls back (an Ed25519 key
+            // takes ~50 µs). Everything that reaches the I/O loop unsent is signed first.
+            var wire = Volatile.Read(ref _stageSends) != 0 && _intents is not null ? _wire : null;
+            if (!TrySign(ref slot, _symbols.Utf8NameOf(symbol), in _rules[symbol.Value], signNow: wire is not { SendsRestForm: false }))
             {
-                Send(ref slot, wire, intents);
+                slot.Op = OrderOp.Reject;
+                slot.Reason = RejectReason.InvalidOrder;
+            }
+            else
+            {
+                slot.ReceivedTimestamp = receivedTimestamp;
+                slot.BrainTimestamp = brainTimestamp;
+                slot.SignedTimestamp = Stopwatch.GetTimestamp();
+                if (wire is not null)
+                {
+                    Send(ref slot, wire, _intents!);
+                }
             }
         }
 
@@ -280,6 +289,7 @@ public sealed class ExecutionGateway
     {
         if (!intents.TryAppend(IntentOf(ref slot), out var sequence))
         {
+            SignRest(ref slot);
             slot.StageSend = StageSend.NotLogged;
             _stageNotSent++;
             return;
@@ -289,6 +299,14 @@ public sealed class ExecutionGateway
         _crashBeforeSend?.Invoke();
         var order = WireOrderOf(ref slot);
         var result = wire.TrySend(in order, out var path, out var connectionId, out var writeStamp);
+        if (result != WireSendResult.Sent && !slot.RestSigned)
+        {
+            // The path that needed no REST form did not take it: signed now, the paths that send it get their turn.
+            SignRest(ref slot);
+            var signed = WireOrderOf(ref slot);
+            result = wire.TrySend(in signed, out path, out connectionId, out writeStamp);
+        }
+
         slot.Path = path;
         if (result == WireSendResult.Sent)
         {
@@ -301,6 +319,16 @@ public sealed class ExecutionGateway
 
         slot.StageSend = result == WireSendResult.WouldBlock ? StageSend.WouldBlock : StageSend.Down;
         _stageNotSent++;
+    }
+
+    /// <summary>Signs the slot's REST form if the stage left it unsigned (room for the signature was kept).</summary>
+    private void SignRest(ref OrderMessage slot)
+    {
+        if (!slot.RestSigned)
+        {
+            slot.Length = OrderEncoder.SignRest(slot.Buffer, slot.Length, _signer);
+            slot.RestSigned = true;
+        }
     }
 
     /// <summary>The stage's one intent record, filled from <paramref name="slot"/>: what the intent log appends.</summary>
@@ -336,23 +364,27 @@ public sealed class ExecutionGateway
             QuantityDecimals = rules.QuantityPrecision,
             RecvWindowMs = _recvWindowMs,
             TimestampMs = slot.SignedTimestampMs,
-            SignedRestParameters = slot.Buffer.AsSpan(0, slot.Length),
+            SignedRestParameters = slot.RestSigned ? slot.Buffer.AsSpan(0, slot.Length) : default,
         };
     }
 
     /// <summary>
-    /// The signed REST form of the new order (<see cref="OrderEncoder.TryWriteRest"/>: the engine's one order encoder,
-    /// with <c>newOrderRespType=RESULT</c> so the answer carries the fills) into the slot's buffer: what the REST pool and
-    /// the I/O loop send as it is, and what the WebSocket API path writes in its own form from the same facts.
+    /// The REST form of the new order (<see cref="OrderEncoder"/>: the engine's one order encoder, with
+    /// <c>newOrderRespType=RESULT</c> so the answer carries the fills) into the slot's buffer, signed now or, with
+    /// <paramref name="signNow"/> false, with room kept for <see cref="SignRest"/>: what the REST pool and the I/O loop
+    /// send as it is, and what the WebSocket API path writes in its own form from the same facts and timestamp.
     /// </summary>
-    private bool TrySign(ref OrderMessage slot, ReadOnlySpan<byte> symbolName, in SymbolRules rules)
+    private bool TrySign(ref OrderMessage slot, ReadOnlySpan<byte> symbolName, in SymbolRules rules, bool signNow = true)
     {
         var timestamp = _clock.NowUnixMs;
         slot.SignedTimestampMs = timestamp;
         var order = NewOrders.Describe(symbolName, slot.ClientOrderId, slot.Side, slot.Kind, slot.TimeInForce, slot.Quantity, slot.Price, slot.ReduceOnly,
             in rules, _recvWindowMs, timestamp);
-        var written = OrderEncoder.TryWriteRest(in order, _signer, slot.Buffer, out var length, out _);
+        var written = signNow
+            ? OrderEncoder.TryWriteRest(in order, _signer, slot.Buffer, out var length, out _)
+            : OrderEncoder.TryWriteRestUnsigned(in order, _signer, slot.Buffer, out length, out _);
         slot.Length = written ? length : 0;
+        slot.RestSigned = written && signNow;
         return written;
     }
 
@@ -375,6 +407,7 @@ public sealed class ExecutionGateway
         slot.SignedTimestamp = 0;
         slot.Argument = 0;
         slot.Length = 0;
+        slot.RestSigned = false;
         slot.StageSend = StageSend.None;
         slot.Path = WirePath.None;
         slot.ConnectionId = 0;

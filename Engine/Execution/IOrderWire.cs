@@ -15,6 +15,12 @@ public interface IOrderWire
     WirePath Path { get; }
 
     /// <summary>
+    /// Whether the next order may leave in the stage's REST form: false while the path tried first writes its own
+    /// (the WebSocket API session is ready), so the stage can leave that form unsigned until a send falls back to it.
+    /// </summary>
+    bool SendsRestForm { get; }
+
+    /// <summary>
     /// Sends one new order from the calling thread (the execution stage's): never waits, takes no lock, allocates
     /// nothing. <see cref="WireSendResult.Sent"/>: on the wire, the answer follows on the sink, <paramref name="connectionId"/>
     /// is the connection a later <see cref="IOrderAnswerSink.OnConnectionLost"/> names and <paramref name="writeStamp"/>
@@ -62,7 +68,11 @@ public readonly ref struct WireOrder
     /// <summary>The timestamp the order was signed at (the intent journals it: the -2013 rule waits past it + recvWindow).</summary>
     public long TimestampMs { get; init; }
 
-    /// <summary>The signed REST parameters (<see cref="Engine.Exchange.Wire.OrderEncoder.TryWriteRest"/>: <c>symbol=…&amp;…&amp;timestamp=…&amp;signature=…</c>).</summary>
+    /// <summary>
+    /// The signed REST parameters (<see cref="Engine.Exchange.Wire.OrderEncoder.TryWriteRest(in Engine.Exchange.Wire.OrderDescription, Engine.Exchange.Signing.IRequestSigner, Span{byte}, out int, out Engine.Exchange.Wire.OrderEncodeError)"/>:
+    /// <c>symbol=…&amp;…&amp;timestamp=…&amp;signature=…</c>); empty when the stage has not signed them: then a path that
+    /// needs them is not tried, and the stage signs and sends again if the others did not take the order.
+    /// </summary>
     public required ReadOnlySpan<byte> SignedRestParameters { get; init; }
 }
 

@@ -83,6 +83,9 @@ internal struct OrderMessage
     public int Length;
     public byte[] Buffer;
 
+    /// <summary>Whether <see cref="Buffer"/> holds the signed REST form; false while the stage left the signature for a fallback that may never come.</summary>
+    public bool RestSigned;
+
     /// <summary>What the stage's own send did; with <see cref="StageSend.Sent"/> the path, connection and Stopwatch write stamp.</summary>
     public StageSend StageSend;
     public WirePath Path;

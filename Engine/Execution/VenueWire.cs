@@ -61,6 +61,9 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
     public long EncodeFailures { get; private set; }
 
     /// <inheritdoc/>
+    public bool SendsRestForm => _session is not { IsReady: true };
+
+    /// <inheritdoc/>
     public WireSendResult TrySend(in WireOrder order, out WirePath path, out int connectionId, out long writeStamp)
     {
         var result = WireSendResult.Down;
@@ -81,14 +84,14 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
             }
         }
 
-        if (_pool is not null)
+        if (_pool is not null && !order.SignedRestParameters.IsEmpty)
         {
             path = WirePath.Rest;
             var rest = _pool.TrySend(OrderRequestKind.Place, order.ClientOrderId, order.SignedRestParameters, out connectionId, out writeStamp);
             return rest == WireSendResult.Sent || result == WireSendResult.Down ? rest : result;
         }
 
-        path = WirePath.WebSocketApi;
+        path = _session is not null || _pool is null ? WirePath.WebSocketApi : WirePath.Rest;
         connectionId = 0;
         writeStamp = 0;
         return result;

@@ -125,10 +125,28 @@ public ref struct QueryWriter
             return;
         }
 
-        var payload = _buffer[.._length];
-        var tail = _buffer[_length..];
+        _length = AppendSignature(_buffer, _length, signer);
+    }
+
+    /// <summary>Room a signature by <paramref name="signer"/> takes after a query: <c>&amp;signature=</c> and the value.</summary>
+    public static int SignatureRoom(IRequestSigner signer)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        return 11 + signer.MaxQuerySignatureLength;
+    }
+
+    /// <summary>
+    /// Appends <c>&amp;signature=…</c> over <c>buffer[..length]</c> (a query written earlier, with
+    /// <see cref="SignatureRoom"/> left after it); returns the new length.
+    /// </summary>
+    public static int AppendSignature(Span<byte> buffer, int length, IRequestSigner signer)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length + SignatureRoom(signer), buffer.Length);
+        var payload = buffer[..length];
+        var tail = buffer[length..];
         "&signature="u8.CopyTo(tail);
-        _length += overhead + signer.SignForQuery(payload, tail[overhead..]);
+        return length + 11 + signer.SignForQuery(payload, tail[11..]);
     }
 
     /// <summary>Returns the length written, or false with the first error.</summary>

@@ -113,7 +113,21 @@ public static class OrderEncoder
     /// Writes the signed REST parameter string of <paramref name="order"/> (query or form body; the API key goes in
     /// the <c>X-MBX-APIKEY</c> header, not here). Returns false with the reason; nothing useful is written then.
     /// </summary>
-    public static bool TryWriteRest(in OrderDescription order, IRequestSigner signer, Span<byte> destination, out int length, out OrderEncodeError error)
+    public static bool TryWriteRest(in OrderDescription order, IRequestSigner signer, Span<byte> destination, out int length, out OrderEncodeError error) =>
+        TryWriteRest(in order, signer, signNow: true, destination, out length, out error);
+
+    /// <summary>
+    /// As <see cref="TryWriteRest(in OrderDescription, IRequestSigner, Span{byte}, out int, out OrderEncodeError)"/>, the
+    /// signature left for later: the same checks, and room kept for <see cref="SignRest"/> (the execution stage signs
+    /// the REST form only when the order does not leave on a path that writes its own).
+    /// </summary>
+    public static bool TryWriteRestUnsigned(in OrderDescription order, IRequestSigner signer, Span<byte> destination, out int length, out OrderEncodeError error) =>
+        TryWriteRest(in order, signer, signNow: false, destination, out length, out error);
+
+    /// <summary>Signs a query written by <see cref="TryWriteRestUnsigned"/> in place; returns its signed length.</summary>
+    public static int SignRest(Span<byte> query, int length, IRequestSigner signer) => QueryWriter.AppendSignature(query, length, signer);
+
+    private static bool TryWriteRest(in OrderDescription order, IRequestSigner signer, bool signNow, Span<byte> destination, out int length, out OrderEncodeError error)
     {
         ArgumentNullException.ThrowIfNull(signer);
         length = 0;
@@ -123,10 +137,21 @@ public static class OrderEncoder
             return false;
         }
 
+        var room = QueryWriter.SignatureRoom(signer);
+        if (destination.Length < room)
+        {
+            error = OrderEncodeError.BufferTooSmall;
+            return false;
+        }
+
         Span<byte> scratch = stackalloc byte[32];
-        var writer = new RestWriter(destination, scratch);
+        var writer = new RestWriter(signNow ? destination : destination[..^room], scratch);
         Emit(order, ref writer);
-        writer.Query.AppendSignature(signer);
+        if (signNow)
+        {
+            writer.Query.AppendSignature(signer);
+        }
+
         if (!writer.Query.TryComplete(out length, out var queryError))
         {
             error = queryError == QueryWriteError.TooManyDecimals ? OrderEncodeError.TooManyDecimals : OrderEncodeError.BufferTooSmall;

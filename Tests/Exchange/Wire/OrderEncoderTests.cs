@@ -53,6 +53,25 @@ public sealed class OrderEncoderTests
     }
 
     [Fact]
+    public void The_rest_form_signed_later_is_byte_for_byte_the_one_signed_at_once_and_a_short_buffer_is_refused_up_front()
+    {
+        using var signer = HmacSha256Signer.Create(Encoding.ASCII.GetBytes(DocSecret));
+        var atOnce = new byte[1024];
+        Assert.True(OrderEncoder.TryWriteRest(Limit(), signer, atOnce, out var signedLength, out _));
+
+        var later = new byte[1024];
+        Assert.True(OrderEncoder.TryWriteRestUnsigned(Limit(), signer, later, out var unsignedLength, out _));
+        Assert.False(later.AsSpan(0, unsignedLength).IndexOf("signature="u8) >= 0, "nothing signed yet");
+        var length = OrderEncoder.SignRest(later, unsignedLength, signer);
+        Assert.Equal(Encoding.ASCII.GetString(atOnce, 0, signedLength), Encoding.ASCII.GetString(later, 0, length));
+
+        // Room for the signature is kept when the query is written, so signing later cannot run out of buffer.
+        var tight = new byte[signedLength - 1];
+        Assert.False(OrderEncoder.TryWriteRestUnsigned(Limit(), signer, tight, out _, out var error));
+        Assert.Equal(OrderEncodeError.BufferTooSmall, error);
+    }
+
+    [Fact]
     public void The_ws_api_form_signs_every_param_sorted_by_name()
     {
         using var signer = HmacSha256Signer.Create(Encoding.ASCII.GetBytes(DocSecret));
