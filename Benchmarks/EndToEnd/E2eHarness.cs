@@ -98,9 +98,9 @@ public static class E2eHarness
             + $"Machine hiccups before the run: {hiccups}. A latency percentile above the share of time the machine takes from a pinned thread "
             + "cannot be lower than those gaps, whatever the engine does.");
         text.AppendLine("**What runs.** The engine as `Engine/Program.cs` builds it, in this process, once per placement profile: the feed's "
-            + "WebSocket connections, `StreamFrameParser`, the ring, brain, execution stage, the I/O loop (journal, then send), the REST client on "
-            + "HTTP/1.1 keep-alive, the user-data stream, Kestrel (control and metrics). Orders are the brain's own decisions on the simulator's "
-            + "market data. "
+            + "WebSocket connections, `StreamFrameParser`, the ring, brain, execution stage (intent log, then its own non-blocking send on the "
+            + "WebSocket API session, else the REST order pool), the I/O loop (journal, booking, fallback sends), the user-data stream, Kestrel "
+            + "(control and metrics). Orders are the brain's own decisions on the simulator's market data. "
             + (settings.Venue == VenuePlacement.Process
                 ? "The venue is the standalone simulator in a process of its own (`--venue process`, the default), kept off the CPUs a profile reserves, "
                   + "and the engine runs `--mode live` against it on 127.0.0.1: in production the venue is another machine, so neither its threads nor "
@@ -111,9 +111,11 @@ public static class E2eHarness
         text.AppendLine();
         text.AppendLine("**Stamps** (Stopwatch): *frame received* = the WebSocket message completed (`ReceiveAsync` returned end of message); "
             + "*published* = the event published into the ring (baseline: written to the channel); *brain decided* = the brain stage finished the slot; "
-            + "*order signed* = the execution stage finished signing the order into its queue to the I/O loop (baseline: the signature string made); "
-            + "*first socket write* = the request's first write into its connection's socket stream began (a stream wrapped around the socket "
-            + "by `SocketsHttpHandler.ConnectCallback`, `Engine/Exchange/Rest/SocketWriteStamp.cs`). Only orders decided on frames received after the warm-up count.");
+            + "*order signed* = the execution stage finished the order's request in its slot (the REST form signed; while the stage sends on the "
+            + "WebSocket API, checked and left unsigned, signed only if the order falls back to REST) (baseline: the signature string made); "
+            + "*first socket write* = immediately before the system call that writes the request's first bytes: the wire's write stamp when the "
+            + "stage sends (`WireConnection`), the socket stream's when the I/O loop's HTTP client does (`SocketWriteStamp`). Only orders decided on "
+            + "frames received after the warm-up count.");
         text.AppendLine();
         text.AppendLine(string.Create(inv, $"**Harness settings** (both pipelines): {settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Measure.TotalSeconds:0} s measured; ")
             + string.Join(", ", settings.VenueSettings().Select(s => $"`{s.Key}={s.Value}`"))
