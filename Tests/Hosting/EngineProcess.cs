@@ -49,7 +49,7 @@ public sealed partial class EngineProcess : IDisposable
     public static void ClearOperatorVariables(ProcessStartInfo start)
     {
         ArgumentNullException.ThrowIfNull(start);
-        foreach (var name in (string[])["BINANCE_API_KEY", "BINANCE_API_SECRET", "ENVIRONMENT", "LOG_LEVEL", "RECONCILIATION_INTERVAL"])
+        foreach (var name in (string[])["BINANCE_API_KEY", "BINANCE_API_SECRET", "BINANCE_API_PRIVATE_KEY", "BINANCE_API_PRIVATE_KEY_FILE", "ENVIRONMENT", "LOG_LEVEL", "RECONCILIATION_INTERVAL"])
         {
             start.Environment.Remove(name);
         }
