@@ -44,11 +44,6 @@ public sealed class ExecutionGateway
     private int _stageSends;
     private long _stageSent;
     private long _stageNotSent;
-    private long _coalesceTicks;
-    private bool _coalescing;
-    private long _queuedFirst;
-    private int _queuedCount;
-    private long _queuedSince;
     private OrderMessage _warmSlot;
     private long _warmUps;
     private bool _warmFailed;
@@ -179,33 +174,8 @@ public sealed class ExecutionGateway
     /// <summary>Ends one cause of <see cref="RefuseEntries"/>; entries pass again once no cause is left (any thread).</summary>
     internal void AllowEntries(RejectReason reason) => Interlocked.And(ref _refusedEntries, ~(1 << (int)reason));
 
-    /// <summary>Handles one ring slot (stage thread) as the last one available: its orders leave before it returns.</summary>
-    public void OnEvent(ref MarketEvent data) => OnEvent(ref data, endOfBatch: true);
-
-    /// <summary>
-    /// Handles one ring slot (stage thread). The orders the stage sends on a path that takes several requests in one
-    /// write (the WebSocket API) are queued and leave together: after the last slot available
-    /// (<paramref name="endOfBatch"/>), or once the oldest has waited <see cref="ExecutionOptions.StageSendCoalescing"/>.
-    /// A burst of decisions then costs one system call instead of one each, which the later orders would wait behind.
-    /// </summary>
-    public void OnEvent(ref MarketEvent data, bool endOfBatch)
-    {
-        _coalescing = _coalesceTicks > 0;
-        Handle(ref data);
-        _coalescing = false;
-        if (_queuedCount > 0 && (endOfBatch || Stopwatch.GetTimestamp() - _queuedSince >= _coalesceTicks))
-        {
-            SendQueued();
-        }
-    }
-
-    /// <summary>How long the first of a burst's orders may wait for the others (zero: each leaves at once).</summary>
-    internal TimeSpan StageSendCoalescing
-    {
-        set => _coalesceTicks = (long)(value.TotalSeconds * Stopwatch.Frequency);
-    }
-
-    private void Handle(ref MarketEvent data)
+    /// <summary>Handles one ring slot (stage thread).</summary>
+    public void OnEvent(ref MarketEvent data)
     {
         if (data.ExchangeTimeMs > _marketTimeMs)
         {
@@ -292,19 +262,11 @@ public sealed class ExecutionGateway
                 slot.ReceivedTimestamp = receivedTimestamp;
                 slot.BrainTimestamp = brainTimestamp;
                 slot.SignedTimestamp = Stopwatch.GetTimestamp();
-                if (wire is not null && Send(ref slot, index, wire, _intents!))
+                if (wire is not null)
                 {
-                    // Queued: published with the others when they leave.
-                    _built++;
-                    return;
+                    Send(ref slot, wire, _intents!);
                 }
             }
-        }
-
-        if (_queuedCount > 0)
-        {
-            // Publishing this slot publishes every one claimed before it: the queued ones leave and are settled first.
-            SendQueued();
         }
 
         // An order already on the wire wakes nobody: its answer wakes the loop from the connection's reader thread, and
@@ -323,81 +285,18 @@ public sealed class ExecutionGateway
     /// The intent first (the write-ahead rule: no request leaves that a restart would not know of), then the
     /// non-blocking send; the outcome is recorded in the slot for the I/O loop, which sends what did not leave.
     /// </summary>
-    /// <returns>True when the request was queued to leave with others (<see cref="SendQueued"/> settles it).</returns>
-    private bool Send(ref OrderMessage slot, long index, IOrderWire wire, IStageIntentLog intents)
+    private void Send(ref OrderMessage slot, IOrderWire wire, IStageIntentLog intents)
     {
         if (!intents.TryAppend(IntentOf(ref slot), out var sequence))
         {
             SignRest(ref slot);
             slot.StageSend = StageSend.NotLogged;
             _stageNotSent++;
-            return false;
+            return;
         }
 
         slot.IntentSequence = sequence;
         _crashBeforeSend?.Invoke();
-        var order = WireOrderOf(ref slot);
-        if (_coalescing && wire.TryQueue(in order))
-        {
-            if (_queuedCount++ == 0)
-            {
-                _queuedFirst = index;
-                _queuedSince = Stopwatch.GetTimestamp();
-            }
-
-            return true;
-        }
-
-        if (_queuedCount > 0)
-        {
-            // The orders queued before this one leave first.
-            SendQueued();
-        }
-
-        SendAlone(ref slot, wire);
-        return false;
-    }
-
-    /// <summary>
-    /// Writes the queued requests in one send and settles their slots: on the wire together, or each sent on its own
-    /// when the write did not happen (the other paths, REST signed then); then publishes them to the I/O loop.
-    /// </summary>
-    private void SendQueued()
-    {
-        var wire = _wire!;
-        var first = _queuedFirst;
-        var count = _queuedCount;
-        _queuedCount = 0;
-        var result = wire.SendQueued(out var path, out var connectionId, out var writeStamp);
-        var allSent = true;
-        for (var i = 0; i < count; i++)
-        {
-            ref var slot = ref _orders.Slot(first + i);
-            if (result == WireSendResult.Sent)
-            {
-                slot.Path = path;
-                slot.StageSend = StageSend.Sent;
-                slot.ConnectionId = connectionId;
-                slot.WriteStamp = writeStamp;
-                _stageSent++;
-            }
-            else
-            {
-                SendAlone(ref slot, wire);
-                allSent &= slot.StageSend == StageSend.Sent;
-            }
-        }
-
-        _orders.Publish(first + count - 1);
-        if (!allSent)
-        {
-            _signal.Wake();
-        }
-    }
-
-    /// <summary>One order's non-blocking send, its intent already appended; the outcome goes into the slot.</summary>
-    private void SendAlone(ref OrderMessage slot, IOrderWire wire)
-    {
         var order = WireOrderOf(ref slot);
         var result = wire.TrySend(in order, out var path, out var connectionId, out var writeStamp);
         if (result != WireSendResult.Sent && !slot.RestSigned)
@@ -534,11 +433,6 @@ public sealed class ExecutionGateway
 
     private void Forward(OrderOp op, long argument)
     {
-        if (_queuedCount > 0)
-        {
-            SendQueued();
-        }
-
         // Commands must not be lost to a full order queue: they take the rejection queue's path when needed.
         var queue = _orders.TryClaim(out var index) ? _orders : _rejects.TryClaim(out index) ? _rejects : null;
         if (queue is null)

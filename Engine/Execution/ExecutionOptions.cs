@@ -86,14 +86,6 @@ public sealed class ExecutionOptions
     public bool WebSocketApi { get; set; } = true;
 
     /// <summary>
-    /// How long the first order of a burst the execution stage sends on the WebSocket API may wait for the orders decided
-    /// on the ring events already waiting behind it, so that they leave in one write (one system call, whose cost the
-    /// later orders would otherwise each wait behind). They leave at once when no event is waiting. Zero: every order is
-    /// written as soon as it is decided.
-    /// </summary>
-    public TimeSpan StageSendCoalescing { get; set; } = TimeSpan.FromMicroseconds(5);
-
-    /// <summary>
     /// While the execution stage keeps its send warm (a busy-spinning stage, <c>Engine:Ring:KeepWarmInterval</c>), it also
     /// sends a request-sized message over a private loopback connection, keeping the kernel's TCP send path in the caches
     /// (<see cref="Engine.Exchange.Wire.SendPathWarmer"/>). Nothing reaches the venue.
@@ -123,11 +115,6 @@ public sealed class ExecutionOptionsValidator : IValidateOptions<ExecutionOption
         if (options.RequestBufferBytes is < 512 or > 16384)
         {
             f.Add($"{p}:RequestBufferBytes must be 512..16384 (got {options.RequestBufferBytes}).");
-        }
-
-        if (options.StageSendCoalescing < TimeSpan.Zero || options.StageSendCoalescing > TimeSpan.FromMilliseconds(1))
-        {
-            f.Add($"{p}:StageSendCoalescing must be 0..1 ms (got {options.StageSendCoalescing}).");
         }
 
         if (options.OrderKind is not (OrderKind.Market or OrderKind.Limit))

@@ -166,10 +166,7 @@ public sealed partial class ExecutionService : IUserDataSink, IOpenOrderView, IV
         }
 
         Gateway = new ExecutionGateway(_orders, _rejects, _signal, _stageSigner, client?.Clock ?? new ServerClock(), symbols, _rules, _quotes,
-            client?.RecvWindowMs ?? 5000, _options.OrderKind, RunId)
-        {
-            StageSendCoalescing = _options.StageSendCoalescing,
-        };
+            client?.RecvWindowMs ?? 5000, _options.OrderKind, RunId);
         if (_recovered.TornReason is not null)
         {
             ExecutionLog.JournalTorn(_logger, _recovered.TornBytes, _recovered.TornReason, _recovered.TornKeptIn ?? string.Empty);

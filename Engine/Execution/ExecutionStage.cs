@@ -22,7 +22,7 @@ public struct ExecutionStage<TNext> : IEventHandler<MarketEvent>
 
     public void OnEvent(ref MarketEvent data, long sequence, bool endOfBatch)
     {
-        _gateway.OnEvent(ref data, endOfBatch);
+        _gateway.OnEvent(ref data);
         _next.OnEvent(ref data, sequence, endOfBatch);
     }
 }

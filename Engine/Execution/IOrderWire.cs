@@ -33,23 +33,6 @@ public interface IOrderWire
     WireSendResult TrySend(in WireOrder order, out WirePath path, out int connectionId, out long writeStamp);
 
     /// <summary>
-    /// Adds <paramref name="order"/>'s request to those that leave together in one write at <see cref="SendQueued"/>
-    /// (the stage thread, while it knows more events are waiting: one system call for a burst of orders instead of
-    /// one each). False when the path that can queue is not ready or has no room: nothing was queued.
-    /// </summary>
-    bool TryQueue(in WireOrder order);
-
-    /// <summary>Requests queued since the last <see cref="SendQueued"/>.</summary>
-    int Queued { get; }
-
-    /// <summary>
-    /// Writes every queued request in one non-blocking send; the queue is empty afterwards whatever happened.
-    /// <see cref="WireSendResult.Sent"/>: all of them are on the wire, on <paramref name="connectionId"/>, the write
-    /// stamped <paramref name="writeStamp"/>; otherwise none of them left.
-    /// </summary>
-    WireSendResult SendQueued(out WirePath path, out int connectionId, out long writeStamp);
-
-    /// <summary>
     /// Writes <paramref name="order"/>'s request in the form the path would send, into a scratch buffer, and sends
     /// nothing (the stage thread, while idle): keeps the encoding and signing of the path warm.
     /// </summary>

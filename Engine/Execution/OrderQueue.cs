@@ -132,7 +132,7 @@ internal sealed class OrderQueue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryClaim(out long index)
     {
-        index = _indexes.Claimed;
+        index = _indexes.Tail;
         if (index - _indexes.CachedHead >= _slots.Length)
         {
             _indexes.CachedHead = Volatile.Read(ref _indexes.Head);
@@ -142,7 +142,6 @@ internal sealed class OrderQueue
             }
         }
 
-        _indexes.Claimed = index + 1;
         return true;
     }
 
@@ -150,10 +149,7 @@ internal sealed class OrderQueue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref OrderMessage Slot(long index) => ref _slots[index & _mask];
 
-    /// <summary>
-    /// Producer: makes the claimed slot visible to the consumer (release store), and every slot claimed before it:
-    /// the producer may claim several and publish them together, in claim order.
-    /// </summary>
+    /// <summary>Producer: makes the claimed slot visible to the consumer (release store).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Publish(long index) => Volatile.Write(ref _indexes.Tail, index + 1);
 
@@ -179,9 +175,5 @@ internal sealed class OrderQueue
         // The producer's copy of Head, next to Tail: only the producer touches this line on the fast path.
         [FieldOffset(264)]
         public long CachedHead;
-
-        // The next index to claim: ahead of Tail while claimed slots wait to be published together.
-        [FieldOffset(272)]
-        public long Claimed;
     }
 }

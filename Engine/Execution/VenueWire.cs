@@ -19,16 +19,13 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
     private readonly byte[] _frame;
     private readonly byte[] _warmFrame;
     private readonly SendPathWarmer? _sendPath;
-    private readonly byte[] _queue;
-    private int _queueLength;
 
     /// <param name="session">The WebSocket API session (null when it is off or the venue has none); started by the caller.</param>
     /// <param name="pool">The REST order pool (null when there is none); started by the caller.</param>
     /// <param name="signer">The stage thread's own signer for WebSocket API requests when the session is not logged on; disposed with the wire.</param>
     /// <param name="sendPath">Keeps the kernel's send path warm beside the encoders (<see cref="KeepWarm"/>); disposed with the wire.</param>
     /// <param name="frameBytes">Room for one WebSocket API request frame.</param>
-    /// <param name="queueBytes">Room for the requests queued to leave in one write (<see cref="TryQueue"/>); within the connection's pending buffer (64 KiB).</param>
-    public VenueWire(WsApiSession? session, RestOrderPool? pool, IRequestSigner? signer, SendPathWarmer? sendPath = null, int frameBytes = 4096, int queueBytes = 16 * 1024)
+    public VenueWire(WsApiSession? session, RestOrderPool? pool, IRequestSigner? signer, SendPathWarmer? sendPath = null, int frameBytes = 4096)
     {
         if (session is null && pool is null)
         {
@@ -46,7 +43,6 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
         _frame = new byte[frameBytes];
         _warmFrame = new byte[frameBytes];
         _sendPath = sendPath;
-        _queue = new byte[Math.Max(queueBytes, frameBytes)];
     }
 
     /// <inheritdoc/>
@@ -99,57 +95,6 @@ public sealed class VenueWire : IOrderWire, IAsyncDisposable
         connectionId = 0;
         writeStamp = 0;
         return result;
-    }
-
-    /// <inheritdoc/>
-    public int Queued { get; private set; }
-
-    /// <summary>Writes of queued requests so far (each carried <see cref="Queued"/> requests at the time).</summary>
-    public long QueuedWrites { get; private set; }
-
-    /// <inheritdoc/>
-    /// <remarks>The WebSocket API session only: several requests in one write is what a WebSocket connection takes as it comes.</remarks>
-    public bool TryQueue(in WireOrder order)
-    {
-        if (_session is not { IsReady: true } session)
-        {
-            return false;
-        }
-
-        if (!session.TryWriteOrder(Describe(in order), _signer, _frame, out var range, out _))
-        {
-            EncodeFailures++;
-            return false;
-        }
-
-        var frame = _frame.AsSpan(range);
-        if (_queueLength + frame.Length > _queue.Length)
-        {
-            return false;
-        }
-
-        frame.CopyTo(_queue.AsSpan(_queueLength));
-        _queueLength += frame.Length;
-        Queued++;
-        return true;
-    }
-
-    /// <inheritdoc/>
-    public WireSendResult SendQueued(out WirePath path, out int connectionId, out long writeStamp)
-    {
-        path = WirePath.WebSocketApi;
-        var length = _queueLength;
-        _queueLength = 0;
-        Queued = 0;
-        if (length == 0 || _session is not { } session)
-        {
-            connectionId = 0;
-            writeStamp = 0;
-            return WireSendResult.Down;
-        }
-
-        QueuedWrites++;
-        return session.TrySend(_queue.AsSpan(0, length), out writeStamp, out connectionId);
     }
 
     /// <inheritdoc/>

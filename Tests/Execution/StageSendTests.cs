@@ -89,68 +89,6 @@ public sealed class StageSendTests
     }
 
     [Fact]
-    public async Task A_burst_of_orders_on_waiting_events_leaves_in_one_write_and_each_is_answered()
-    {
-        await using var h = await ExecutionHarness.StartAsync(o => o.StageSendCoalescing = TimeSpan.FromMilliseconds(1), journal: j => j.Fsync = FsyncPolicy.Batched);
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
-        var buy = h.OrderEvent("BTCUSDT", Side.Buy, 0.005m);
-        var sell = h.OrderEvent("ETHUSDT", Side.Sell, 0.01m);
-        var gateway = h.Service.Gateway;
-
-        // Warm-up rounds, then a measured burst: six events waiting behind each other, the last one the end of the batch.
-        var queued = new int[6];
-        for (var round = 0; round < 3; round++)
-        {
-            var writesBefore = wire.QueuedWrites;
-            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < 6; i++)
-            {
-                var evt = i % 2 == 0 ? buy : sell;
-                gateway.OnEvent(ref evt, endOfBatch: i == 5);
-                queued[i] = wire.Queued;
-            }
-
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-            Assert.Equal([1, 2, 3, 4, 5, 0], queued);
-            Assert.Equal(writesBefore + 1, wire.QueuedWrites);
-            if (round == 2)
-            {
-                Assert.Equal(0, allocated);
-            }
-        }
-
-        await ExecutionHarness.WaitUntil(() => Enumerable.Range(1, 18).All(n => h.UpdatesOf(h.IdOf(n)).Any(Final)), s_wait, "every order of the bursts final");
-        Assert.All(Enumerable.Range(1, 18), n => Assert.Equal(OrderStatus.Filled, h.UpdatesOf(h.IdOf(n))[^1].Status));
-        Assert.Equal(18, gateway.StageSent);
-        Assert.Equal(18, h.Service.Counters.SentBy(WirePath.WebSocketApi, fromStage: true));
-
-        // The orders of one write share its stamp; the trace holds each of them.
-        Assert.True(h.Service.Trace.Count >= 18);
-    }
-
-    [Fact]
-    public async Task Without_coalescing_and_on_the_last_event_of_a_batch_each_order_leaves_at_once()
-    {
-        await using var h = await ExecutionHarness.StartAsync(o => o.StageSendCoalescing = TimeSpan.Zero, journal: j => j.Fsync = FsyncPolicy.Batched);
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
-        var buy = h.OrderEvent("BTCUSDT", Side.Buy, 0.005m);
-        for (var i = 0; i < 4; i++)
-        {
-            var evt = buy;
-            h.Service.Gateway.OnEvent(ref evt, endOfBatch: false);
-            Assert.Equal(0, wire.Queued);
-            Assert.Equal(i + 1, h.Service.Gateway.StageSent);
-        }
-
-        Assert.Equal(0, wire.QueuedWrites);
-        await ExecutionHarness.WaitUntil(() => Enumerable.Range(1, 4).All(n => h.UpdatesOf(h.IdOf(n)).Any(Final)), s_wait, "the orders final");
-    }
-
-    [Fact]
     public async Task Keeping_the_stage_send_warm_puts_nothing_on_the_wire_and_allocates_nothing()
     {
         await using var h = await StartAsync();
