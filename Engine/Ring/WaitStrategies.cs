@@ -88,8 +88,9 @@ public sealed class IdleWork
 }
 
 /// <summary>
-/// Spins for a set time (with a CPU pause between checks, which keeps the spinning reader from stealing the cache
-/// line the producer is writing), then yields the core on every check. Close to busy-spin latency while letting
+/// Checks a few times back to back (<see cref="TightSpin"/>), spins for a set time (with a CPU pause between checks,
+/// which keeps the spinning reader from stealing the cache line the producer is writing), then yields the core on every
+/// check. Close to busy-spin latency while letting
 /// other runnable threads in; still shows an idle stage at 100 % CPU.
 /// </summary>
 /// <remarks>
@@ -119,6 +120,11 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
         long available;
+        if (_spinTicks > 0 && TightSpin.Succeeded(sequence, barrier, out available))
+        {
+            return available;
+        }
+
         var spinUntil = _spinTicks > 0 ? Stopwatch.GetTimestamp() + _spinTicks : 0;
         var spinning = _spinTicks > 0;
         var checks = 0;
@@ -150,7 +156,8 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
 }
 
 /// <summary>
-/// Spins, then yields, then parks until the sequence it waits on advances, with a timeout as a safety net.
+/// Spins (a few checks back to back, <see cref="TightSpin"/>, then a timed phase), then yields, then parks until the
+/// sequence it waits on advances, with a timeout as a safety net.
 /// The default on small machines: a busy ring runs at spin speed, a stage idle for longer than the yield
 /// phase costs no CPU, and while it yields the I/O threads, Kestrel and the GC still get the core whenever
 /// they are runnable.
@@ -186,6 +193,11 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
         long available;
+        if (_spinTicks > 0 && TightSpin.Succeeded(sequence, barrier, out available))
+        {
+            return available;
+        }
+
         var spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
         var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
@@ -219,6 +231,32 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
         }
 
         return available;
+    }
+}
+
+/// <summary>
+/// The opening of a timed spin: a few checks back to back, with no clock read and no pause. Most waits of a busy stage
+/// end within them (the producer is a few nanoseconds from its next publish), and for those a clock read (a vDSO call,
+/// 20–40 ns under KVM's clock) and a pause (about 50 ns here) on every wait would cost more than the wait itself.
+/// </summary>
+internal static class TightSpin
+{
+    /// <summary>Checks before the timed phase starts: a few hundred nanoseconds at most, well inside any spin phase.</summary>
+    public const int Checks = 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Succeeded(long sequence, SequenceBarrier barrier, out long available)
+    {
+        for (var i = 0; i < Checks; i++)
+        {
+            if ((available = barrier.GetAvailable(sequence)) >= sequence)
+            {
+                return true;
+            }
+        }
+
+        available = Sequence.InitialValue;
+        return false;
     }
 }
 

@@ -6,14 +6,14 @@ namespace Benchmarks.Ring.Comparison;
 /// <summary>Our ring in each <see cref="RingCaseKind"/>.</summary>
 public static class OurRingCases
 {
-    public static IRingCase Create(RingCaseKind kind) => kind switch
+    public static IRingCase Create(RingCaseKind kind, CmpPlacement placement) => kind switch
     {
-        RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false),
-        RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false),
-        RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true),
+        RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false, placement),
+        RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false, placement),
+        RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true, placement),
         RingCaseKind.ThreeStagePipeline => new Pipeline(),
         RingCaseKind.TwoProducers => new TwoProducers(),
-        RingCaseKind.PingPong => new PingPong(),
+        RingCaseKind.PingPong => new PingPong(placement),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown case"),
     };
 
@@ -88,13 +88,13 @@ public static class OurRingCases
         private readonly bool _batches;
         private long _published;
 
-        public OneToOne(IWaitStrategy wait, bool batches)
+        public OneToOne(IWaitStrategy wait, bool batches, CmpPlacement placement)
         {
             _batches = batches;
             _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, wait);
             _consumer = new BatchEventProcessor<CmpEvent, SumHandler>("cmp-consumer", _ring, _ring.NewBarrier(), new SumHandler(_tally));
             _ring.AddGatingSequences(_consumer.Sequence);
-            _consumer.Start();
+            _consumer.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
         }
 
         public RingCaseResult Run(int events) => CmpDriver.Time(events, () =>
@@ -192,7 +192,7 @@ public static class OurRingCases
         private readonly PingState _state = new();
         private readonly IEventProcessor[] _stages;
 
-        public PingPong()
+        public PingPong(CmpPlacement placement)
         {
             _ping = RingBuffer.CreateSingleProducer<CmpEvent>(1024, new BusySpinWaitStrategy());
             var pong = RingBuffer.CreateSingleProducer<CmpEvent>(1024, new BusySpinWaitStrategy());
@@ -200,8 +200,8 @@ public static class OurRingCases
             var pinger = new BatchEventProcessor<CmpEvent, PongHandler>("cmp-pinger", pong, pong.NewBarrier(), new PongHandler(_state, _ping));
             _ping.AddGatingSequences(echo.Sequence);
             pong.AddGatingSequences(pinger.Sequence);
-            echo.Start();
-            pinger.Start();
+            echo.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
+            pinger.Start(CmpPlacement.PinTo(placement.ProducerCpu));
             _stages = [echo, pinger];
         }
 

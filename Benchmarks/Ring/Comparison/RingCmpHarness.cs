@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Engine.Native;
 
 namespace Benchmarks.Ring.Comparison;
 
@@ -11,7 +12,7 @@ namespace Benchmarks.Ring.Comparison;
 /// a noisy host; the figure is the median of the per-round ratios. Without Disruptor-net in the build it runs our ring
 /// alone.
 /// Usage: <c>dotnet run -c Release --project Benchmarks [-p:DisruptorNet=path/to/Disruptor.dll] -- ringcmp [--rounds 15]
-/// [--events 10000000] [--cases OneToOneBusySpin,PingPong] [--ours-only]</c>.
+/// [--events 10000000] [--cases OneToOneBusySpin,PingPong] [--ours-only] [--no-pin]</c>.
 /// </summary>
 public static class RingCmpHarness
 {
@@ -26,6 +27,7 @@ public static class RingCmpHarness
         var rounds = 15;
         var events = 10_000_000;
         var oursOnly = false;
+        var pin = true;
         var cases = Enum.GetValues<RingCaseKind>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -43,6 +45,9 @@ public static class RingCmpHarness
                 case "--ours-only":
                     oursOnly = true;
                     break;
+                case "--no-pin":
+                    pin = false;
+                    break;
                 default:
                     Console.Error.WriteLine($"ringcmp: unknown argument '{args[i]}'");
                     return 2;
@@ -55,6 +60,9 @@ public static class RingCmpHarness
             Console.WriteLine("ringcmp: this build has no Disruptor-net (build with -p:DisruptorNet=path/to/Disruptor.dll to compare); running our ring alone");
         }
 
+        var placementText = pin && Environment.ProcessorCount >= 2
+            ? "The two-thread configurations (1P1C, batch publishing, ping-pong) run pinned, for both libraries alike: the producing thread (the pinging stage) on CPU 0, the consuming stage (the echo) on CPU 1. The pipeline and the two producers have more threads than cores and run unpinned."
+            : "Threads are not pinned.";
         var before = MachineState.Take();
         var rows = cases.Select(kind => new CaseRounds(kind)).ToArray();
         var loads = new List<double>();
@@ -69,13 +77,25 @@ public static class RingCmpHarness
             {
                 var row = rows[c];
                 var count = row.Kind == RingCaseKind.PingPong ? Math.Max(10_000, events / EventsPerRoundTrip) : CmpDriver.WholeBatches(events);
-                // Who runs first alternates by round and by case, so neither library always follows the other's teardown.
-                var oursFirst = theirs is null || (round + c) % 2 == 0;
-                var ours = oursFirst ? Measure(OurRingCases.Create, row.Kind, count) : default;
-                var their = theirs is null ? default : Measure(theirs, row.Kind, count);
-                if (!oursFirst)
+                var placement = pin && Environment.ProcessorCount >= 2 && IsTwoThread(row.Kind) ? new CmpPlacement(0, 1) : CmpPlacement.Unpinned;
+                RingCaseResult ours, their = default;
+                if (theirs is null)
                 {
-                    ours = Measure(OurRingCases.Create, row.Kind, count);
+                    ours = Measure(OurRingCases.Create, row.Kind, count, placement);
+                }
+                else
+                {
+                    // A B B A: each library runs twice, once on each side of the other, so a machine that speeds up or
+                    // slows down across the round weighs on both alike. Who opens alternates by round and by case.
+                    var oursFirst = (round + c) % 2 == 0;
+                    var (a, b) = oursFirst ? (OurRingCases.Create, theirs) : (theirs, (Func<RingCaseKind, CmpPlacement, IRingCase>)OurRingCases.Create);
+                    var a1 = Measure(a, row.Kind, count, placement);
+                    var b1 = Measure(b, row.Kind, count, placement);
+                    var b2 = Measure(b, row.Kind, count, placement);
+                    var a2 = Measure(a, row.Kind, count, placement);
+                    var (o1, o2, t1, t2) = oursFirst ? (a1, a2, b1, b2) : (b1, b2, a1, a2);
+                    ours = GeometricMean(o1, o2);
+                    their = GeometricMean(t1, t2);
                 }
 
                 if (round >= 0)
@@ -101,28 +121,51 @@ public static class RingCmpHarness
             command += " --cases " + string.Join(',', cases);
         }
 
-        ResultsFile.Write("ringcmp.md", Render(rows, rounds, events, command, before, after, loads, theirs is not null));
+        if (!pin)
+        {
+            command += " --no-pin";
+        }
+
+        ResultsFile.Write("ringcmp.md", Render(rows, rounds, events, command, before, after, loads, theirs is not null, placementText));
         return 0;
     }
 
-    private static RingCaseResult Measure(Func<RingCaseKind, IRingCase> create, RingCaseKind kind, int count)
+    private static bool IsTwoThread(RingCaseKind kind) =>
+        kind is RingCaseKind.OneToOneBusySpin or RingCaseKind.OneToOneYielding or RingCaseKind.BatchPublish or RingCaseKind.PingPong;
+
+    private static RingCaseResult Measure(Func<RingCaseKind, CmpPlacement, IRingCase> create, RingCaseKind kind, int count, CmpPlacement placement)
     {
-        using var ringCase = create(kind);
-        // Fault the ring's pages in and let the loops reach their final code before the timed run.
-        ringCase.Run(kind == RingCaseKind.PingPong ? 10_000 : CmpDriver.WholeBatches(4 * CmpWork.RingSize));
-        return ringCase.Run(count);
+        // The caller is the producer: pinned for the run when the placement says so, free again afterwards.
+        ThreadAffinity.PinCurrentThread(placement.ProducerCpu);
+        try
+        {
+            using var ringCase = create(kind, placement);
+            // Fault the ring's pages in and let the loops reach their final code before the timed run.
+            ringCase.Run(kind == RingCaseKind.PingPong ? 10_000 : CmpDriver.WholeBatches(4 * CmpWork.RingSize));
+            return ringCase.Run(count);
+        }
+        finally
+        {
+            if (placement.ProducerCpu >= 0)
+            {
+                ThreadAffinity.Unpin();
+            }
+        }
     }
+
+    private static RingCaseResult GeometricMean(RingCaseResult x, RingCaseResult y) => new(
+        Math.Sqrt(x.NanosecondsPerEvent * y.NanosecondsPerEvent), Math.Sqrt(x.P50 * y.P50), Math.Sqrt(x.P99 * y.P99));
 
     private static string Show(RingCaseKind kind, RingCaseResult result) => kind == RingCaseKind.PingPong
         ? string.Create(CultureInfo.InvariantCulture, $"p50 {result.P50,6:F0} ns p99 {result.P99,6:F0} ns")
         : string.Create(CultureInfo.InvariantCulture, $"{result.NanosecondsPerEvent,6:F2} ns/event");
 
 #if DISRUPTOR_NET
-    private static Func<RingCaseKind, IRingCase>? TheirFactory() => DisruptorNetCases.Create;
+    private static Func<RingCaseKind, CmpPlacement, IRingCase>? TheirFactory() => DisruptorNetCases.Create;
 
     private static string TheirAssemblyPath() => DisruptorNetCases.AssemblyPath;
 #else
-    private static Func<RingCaseKind, IRingCase>? TheirFactory() => null;
+    private static Func<RingCaseKind, CmpPlacement, IRingCase>? TheirFactory() => null;
 
     private static string TheirAssemblyPath() => "";
 #endif
@@ -134,7 +177,7 @@ public static class RingCmpHarness
             : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static StringBuilder Render(CaseRounds[] rows, int rounds, int events, string command, MachineState before, MachineState after, List<double> loads, bool compared)
+    private static StringBuilder Render(CaseRounds[] rows, int rounds, int events, string command, MachineState before, MachineState after, List<double> loads, bool compared, string placementText)
     {
         var text = new StringBuilder();
         text.AppendLine(compared ? "# Our ring beside Disruptor-net, alternating rounds in one process" : "# Our ring alone (ringcmp without Disruptor-net)");
@@ -152,7 +195,10 @@ public static class RingCmpHarness
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes before: {before.TopProcesses}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes after: {after.TopProcesses}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} rounds after one of warm-up. In each round, for each configuration, each library in turn (who goes first alternates) is set up, warmed with {4 * CmpWork.RingSize:N0} events, timed over {events:N0} events ({Math.Max(10_000, events / EventsPerRoundTrip):N0} round trips for the ping-pong) and torn down. Same 64-byte struct event, ring of {CmpWork.RingSize:N0} slots (1,024 for the ping-pong), struct handlers doing the same work, the same producer loop compiled for each library; each library's own wait strategies. Every run checks the consumer's sum. Threads are not pinned.");
+        var order = compared
+            ? "each library is set up, warmed, timed and torn down twice, in the order A B B A (who is A alternates by round and by configuration), and its figure for the round is the geometric mean of its two runs"
+            : "our ring is set up, warmed, timed and torn down once";
+        text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} rounds after one of warm-up. In each round, for each configuration, {order}. Each run warms with {4 * CmpWork.RingSize:N0} events and is timed over {events:N0} events ({Math.Max(10_000, events / EventsPerRoundTrip):N0} round trips for the ping-pong). Same 64-byte struct event, ring of {CmpWork.RingSize:N0} slots (1,024 for the ping-pong), struct handlers doing the same work, the same producer loop compiled for each library; each library's own wait strategies at their defaults. Every run checks the consumer's sum. {placementText}");
         text.AppendLine();
         if (compared)
         {
