@@ -95,7 +95,11 @@ public sealed class IdleWork
 /// </summary>
 /// <remarks>
 /// Two yielding stages sharing one core want no spin phase at all: while the one that has no work spins, the one
-/// that has work cannot run, so every hand-off between them costs the whole spin.
+/// that has work cannot run, so every hand-off between them costs the whole spin. For the same reason the timed spin is
+/// skipped while it does not pay: after two waits in a row whose timed spin ran out without the sequence, a stage yields
+/// straight after the back-to-back checks, and tries the timed spin again one wait in sixteen
+/// (<see cref="SequenceBarrier.ShouldRunTimedSpin"/>). With more stage threads than cores, the producer of the awaited
+/// sequence is then usually not running, and a timed spin would hold the core it needs for the whole spin phase.
 /// </remarks>
 public sealed class YieldingWaitStrategy : IWaitStrategy
 {
@@ -120,38 +124,57 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
         long available;
-        if (_spinTicks > 0 && TightSpin.Succeeded(sequence, barrier, out available))
+        if (_spinTicks > 0)
         {
-            return available;
+            if (TightSpin.Succeeded(sequence, barrier, out available))
+            {
+                return available;
+            }
+
+            if (barrier.ShouldRunTimedSpin())
+            {
+                var caught = TimedSpin(sequence, barrier, _spinTicks, out available);
+                barrier.RecordTimedSpin(caught);
+                if (caught || barrier.IsAlerted)
+                {
+                    return available;
+                }
+            }
         }
 
-        var spinUntil = _spinTicks > 0 ? Stopwatch.GetTimestamp() + _spinTicks : 0;
-        var spinning = _spinTicks > 0;
+        while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
+        {
+            Thread.Yield();
+            _idle?.RunIfDue();
+        }
+
+        return available;
+    }
+
+    /// <summary>Spins with a pause between checks for <paramref name="spinTicks"/>; true when the sequence came in that time.</summary>
+    private static bool TimedSpin(long sequence, SequenceBarrier barrier, long spinTicks, out long available)
+    {
+        var spinUntil = Stopwatch.GetTimestamp() + spinTicks;
         var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence)
         {
             if (barrier.IsAlerted)
             {
-                break;
+                return false;
             }
 
-            if (!spinning)
-            {
-                Thread.Yield();
-                _idle?.RunIfDue();
-            }
-            else if ((++checks & 31) != 0)
+            if ((++checks & 31) != 0)
             {
                 CpuPause.Once();
             }
-            else
+            else if (Stopwatch.GetTimestamp() >= spinUntil)
             {
                 // Reading the clock costs about as much as a check: look at it only every 32 spins.
-                spinning = Stopwatch.GetTimestamp() < spinUntil;
+                return false;
             }
         }
 
-        return available;
+        return true;
     }
 }
 

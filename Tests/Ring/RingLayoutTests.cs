@@ -55,6 +55,11 @@ public sealed class RingLayoutTests
         [
             new("Sequence", 64, 8, Stage),
         ]),
+        new(typeof(SpinHistory), 136,
+        [
+            new("Misses", 64, 4, Stage),
+            new("Skipped", 68, 4, Stage),
+        ]),
         // The slot: the header on the first line, the payload union on the second, the brain's decision on the third.
         new(typeof(MarketEvent), MarketEvent.Size,
         [
