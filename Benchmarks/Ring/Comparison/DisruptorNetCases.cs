@@ -22,7 +22,7 @@ public static class DisruptorNetCases
         RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false, placement),
         RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false, placement),
         RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true, placement),
-        RingCaseKind.ThreeStagePipeline => new Pipeline(),
+        RingCaseKind.ThreeStagePipeline => new Pipeline(placement),
         RingCaseKind.TwoProducers => new TwoProducers(),
         RingCaseKind.PingPong => new PingPong(placement),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown case"),
@@ -152,7 +152,7 @@ public static class DisruptorNetCases
         private readonly Tally _tally = new();
         private long _published;
 
-        public Pipeline()
+        public Pipeline(CmpPlacement placement)
         {
             _ring = Single(CmpWork.RingSize, new YieldingWaitStrategy());
             var brain = EventProcessorFactory.Create(_ring, _ring.NewBarrier(SequenceWaiterOwner.Unknown), new BrainHandler());
@@ -160,7 +160,9 @@ public static class DisruptorNetCases
             var tail = EventProcessorFactory.Create(_ring, _ring.NewBarrier(SequenceWaiterOwner.Unknown, execution.Sequence), new TailHandler(_tally));
             _ring.AddGatingSequences(tail.Sequence);
             _stages = [brain, execution, tail];
-            Start(_stages);
+            StartOn(placement.ConsumerCpu, brain);
+            StartOn(placement.ProducerCpu, execution);
+            StartOn(placement.ConsumerCpu, tail);
         }
 
         public RingCaseResult Run(int events) => CmpDriver.Time(events, () =>

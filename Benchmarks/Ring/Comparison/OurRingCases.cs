@@ -11,7 +11,7 @@ public static class OurRingCases
         RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false, placement),
         RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false, placement),
         RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true, placement),
-        RingCaseKind.ThreeStagePipeline => new Pipeline(),
+        RingCaseKind.ThreeStagePipeline => new Pipeline(placement),
         RingCaseKind.TwoProducers => new TwoProducers(),
         RingCaseKind.PingPong => new PingPong(placement),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown case"),
@@ -123,16 +123,17 @@ public static class OurRingCases
         private readonly Tally _tally = new();
         private long _published;
 
-        public Pipeline()
+        public Pipeline(CmpPlacement placement)
         {
             _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, new YieldingWaitStrategy());
             var brain = new BatchEventProcessor<CmpEvent, BrainHandler>("cmp-brain", _ring, _ring.NewBarrier(), default);
             var execution = new BatchEventProcessor<CmpEvent, ExecutionHandler>("cmp-execution", _ring, _ring.NewBarrier(brain.Sequence), default);
             var tail = new BatchEventProcessor<CmpEvent, TailHandler>("cmp-tail", _ring, _ring.NewBarrier(execution.Sequence), new TailHandler(_tally));
             _ring.AddGatingSequences(tail.Sequence);
-            brain.Start();
-            execution.Start();
-            tail.Start();
+            // Neighbouring stages on different CPUs: brain beside the producer's CPU, execution on it, tail beside it.
+            brain.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
+            execution.Start(CmpPlacement.PinTo(placement.ProducerCpu));
+            tail.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
             _stages = [brain, execution, tail];
         }
 

@@ -61,23 +61,25 @@ public static class RingCmpHarness
         }
 
         var placementText = pin && Environment.ProcessorCount >= 2
-            ? "The two-thread configurations (1P1C, batch publishing, ping-pong) run pinned, for both libraries alike: the producing thread (the pinging stage) on CPU 0, the consuming stage (the echo) on CPU 1. The pipeline and the two producers have more threads than cores and run unpinned."
+            ? "Threads are pinned, for both libraries alike: in the two-thread configurations (1P1C, batch publishing, ping-pong) the producing thread (the pinging stage) on CPU 0 and the consuming stage (the echo) on CPU 1; in the pipeline the producer and execution on CPU 0, brain and tail on CPU 1 (every hand-off crosses cores, two threads share each core), so that each run does not depend on where the scheduler happened to put four threads. The two producers run unpinned."
             : "Threads are not pinned.";
         var before = MachineState.Take();
         var rows = cases.Select(kind => new CaseRounds(kind)).ToArray();
         var loads = new List<double>();
+        var crossCore = new List<double>();
         for (var round = -1; round < rounds; round++)
         {
             if (round >= 0)
             {
                 loads.Add(MachineState.LoadAverage1());
+                crossCore.Add(CrossCoreProbe.RoundTripNanoseconds());
             }
 
             for (var c = 0; c < rows.Length; c++)
             {
                 var row = rows[c];
                 var count = row.Kind == RingCaseKind.PingPong ? Math.Max(10_000, events / EventsPerRoundTrip) : CmpDriver.WholeBatches(events);
-                var placement = pin && Environment.ProcessorCount >= 2 && IsTwoThread(row.Kind) ? new CmpPlacement(0, 1) : CmpPlacement.Unpinned;
+                var placement = pin && Environment.ProcessorCount >= 2 && IsPinned(row.Kind) ? new CmpPlacement(0, 1) : CmpPlacement.Unpinned;
                 RingCaseResult ours, their = default;
                 if (theirs is null)
                 {
@@ -126,12 +128,12 @@ public static class RingCmpHarness
             command += " --no-pin";
         }
 
-        ResultsFile.Write("ringcmp.md", Render(rows, rounds, events, command, before, after, loads, theirs is not null, placementText));
+        ResultsFile.Write("ringcmp.md", Render(rows, rounds, events, command, before, after, loads, crossCore, theirs is not null, placementText));
         return 0;
     }
 
-    private static bool IsTwoThread(RingCaseKind kind) =>
-        kind is RingCaseKind.OneToOneBusySpin or RingCaseKind.OneToOneYielding or RingCaseKind.BatchPublish or RingCaseKind.PingPong;
+    /// <summary>The configurations run pinned: all but the two producers, whose three threads have no fixed place to go.</summary>
+    private static bool IsPinned(RingCaseKind kind) => kind != RingCaseKind.TwoProducers;
 
     private static RingCaseResult Measure(Func<RingCaseKind, CmpPlacement, IRingCase> create, RingCaseKind kind, int count, CmpPlacement placement)
     {
@@ -177,7 +179,7 @@ public static class RingCmpHarness
             : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static StringBuilder Render(CaseRounds[] rows, int rounds, int events, string command, MachineState before, MachineState after, List<double> loads, bool compared, string placementText)
+    private static StringBuilder Render(CaseRounds[] rows, int rounds, int events, string command, MachineState before, MachineState after, List<double> loads, List<double> crossCore, bool compared, string placementText)
     {
         var text = new StringBuilder();
         text.AppendLine(compared ? "# Our ring beside Disruptor-net, alternating rounds in one process" : "# Our ring alone (ringcmp without Disruptor-net)");
@@ -191,6 +193,7 @@ public static class RingCmpHarness
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {before.CpuModel}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Load average (1, 5, 15 min): {before.LoadAverages} before, {after.LoadAverages} after; 1-min load at each round's start: {string.Join(' ', loads.Select(l => l.ToString("F2", CultureInfo.InvariantCulture)))}  ");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Core-to-core round trip (CPU 0 ↔ CPU 1, median of {CrossCoreProbe.RoundTrips:N0}, at each round's start; the host's placement of the two vCPUs shows here, and every ring figure follows it): {string.Join(' ', crossCore.Select(l => l.ToString("F0", CultureInfo.InvariantCulture)))} ns  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"This process's nice value: {MachineState.Nice()} (other processes get correspondingly less of the cores when they contend)  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes before: {before.TopProcesses}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes after: {after.TopProcesses}");
@@ -284,6 +287,77 @@ public static class RingCmpHarness
             RingCaseKind.BatchPublish => [new Metric($"batch publishing ({CmpWork.BatchSize} per claim), BusySpin", r => r.NanosecondsPerEvent, IsLatency: false)],
             _ => throw new ArgumentOutOfRangeException(nameof(Kind)),
         };
+    }
+}
+
+/// <summary>
+/// The round trip of one cache line between CPU 0 and CPU 1: two pinned threads bounce a counter. Under a hypervisor the
+/// two vCPUs may sit on one physical core's two threads or on cores far apart, and the host moves them; every ring
+/// figure moves with this number, so the results file gives it for each round.
+/// </summary>
+internal static class CrossCoreProbe
+{
+    public const int RoundTrips = 20_000;
+
+    /// <summary>The median round trip in nanoseconds, over batches of 100; NaN on a machine with one CPU.</summary>
+    public static double RoundTripNanoseconds()
+    {
+        if (Environment.ProcessorCount < 2)
+        {
+            return double.NaN;
+        }
+
+        var line = new PaddedCounter();
+        var echo = new Thread(() =>
+        {
+            ThreadAffinity.PinCurrentThread(1);
+            for (long expected = 1; expected < 2L * RoundTrips; expected += 2)
+            {
+                while (Volatile.Read(ref line.Value) != expected)
+                {
+                }
+
+                Volatile.Write(ref line.Value, expected + 1);
+            }
+        })
+        { IsBackground = true, Name = "cmp-probe-echo" };
+        echo.Start();
+        ThreadAffinity.PinCurrentThread(0);
+        var batches = new double[RoundTrips / 100];
+        try
+        {
+            long value = 0;
+            for (var b = 0; b < batches.Length; b++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                for (var i = 0; i < 100; i++)
+                {
+                    Volatile.Write(ref line.Value, ++value);
+                    ++value;
+                    while (Volatile.Read(ref line.Value) != value)
+                    {
+                    }
+                }
+
+                batches[b] = Stopwatch.GetElapsedTime(started).TotalNanoseconds / 100;
+            }
+        }
+        finally
+        {
+            ThreadAffinity.Unpin();
+        }
+
+        echo.Join();
+        Array.Sort(batches);
+        return batches[batches.Length / 2];
+    }
+
+    // The counter alone on its line: 64 bytes of the object's own on either side.
+    [StructLayout(LayoutKind.Explicit, Size = 128 + 8)]
+    private sealed class PaddedCounter
+    {
+        [FieldOffset(64)]
+        public long Value;
     }
 }
 
