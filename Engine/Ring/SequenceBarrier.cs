@@ -113,6 +113,14 @@ public sealed class SequenceBarrier
         return (++_spinHistory.Skipped & 15) == 0;
     }
 
+    /// <summary>True when the last few waits all ended within a few checks: the producer is streaming (see <see cref="StreamBackOff"/>).</summary>
+    internal bool IsRacingProducer => _spinHistory.QuickWaits >= StreamBackOff.QuickWaitsToBackOff;
+
+    /// <summary>Records how many failed checks a busy-spin wait took. Called by the consumer thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RecordWait(int failedChecks) =>
+        _spinHistory.QuickWaits = failedChecks <= StreamBackOff.QuickWaitChecks ? Math.Min(_spinHistory.QuickWaits + 1, StreamBackOff.QuickWaitsToBackOff) : 0;
+
     /// <summary>Records whether a timed spin saw the sequence before it ran out. Called by the consumer thread only.</summary>
     internal void RecordTimedSpin(bool caught) => _spinHistory.Misses = caught ? 0 : Math.Min(_spinHistory.Misses + 1, 2);
 
@@ -146,4 +154,7 @@ internal struct SpinHistory
 
     [FieldOffset(68)]
     public int Skipped;
+
+    [FieldOffset(72)]
+    public int QuickWaits;
 }

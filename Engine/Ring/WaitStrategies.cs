@@ -15,7 +15,8 @@ namespace Engine.Ring;
 /// event 25 ns late on average, and under KVM a run of pauses is what the hypervisor's pause-loop exiting watches for
 /// (it may take the vCPU away). Back-to-back checks do not make the consumer steal the producer's line on every
 /// store: the consumer reads the cursor once per batch it finds, and the producer's stores to the cursor line wait in
-/// its store buffer, not in its pipeline.
+/// its store buffer, not in its pipeline. The exception is a consumer that keeps catching up with a producer streaming
+/// without pause: it backs off for about a microsecond before it looks again (<see cref="StreamBackOff"/>).
 /// </remarks>
 public sealed class BusySpinWaitStrategy : IWaitStrategy
 {
@@ -31,6 +32,11 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
+        if (barrier.IsRacingProducer)
+        {
+            StreamBackOff.Wait();
+        }
+
         long available;
         var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence)
@@ -40,13 +46,48 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
                 break;
             }
 
-            if (_idle is not null && (++checks & 1023) == 0)
+            if ((++checks & 1023) == 0 && _idle is not null)
             {
                 _idle.RunIfDue();
             }
         }
 
+        barrier.RecordWait(checks);
         return available;
+    }
+}
+
+/// <summary>
+/// What a busy-spinning consumer does when it keeps catching up with a producer that publishes without pause: it leaves
+/// the producer's cursor line alone for a moment before it looks again, so that the next batch is large.
+/// </summary>
+/// <remarks>
+/// A consumer right behind a streaming producer reads the cursor line after every publish; each read pulls the line
+/// over to the consumer's core and the producer's next store to it must fetch it back (a round trip between cores,
+/// 100–200 ns here) before the stores queued behind it in its store buffer can drain, so the producer runs at the
+/// speed of that round trip. A consumer that lags instead reads the cursor once per large batch and the producer keeps
+/// its line. The back-off is only taken after several waits in a row that ended within a few checks, which only a
+/// producer streaming faster than the consumer's own work produces; a consumer waiting for an isolated event (a
+/// ping-pong, a tick after a quiet spell) spins longer than that and checks back to back as before.
+/// </remarks>
+internal static class StreamBackOff
+{
+    /// <summary>A wait that ended within this many failed checks counts as "the producer was mid-stream".</summary>
+    public const int QuickWaitChecks = 8;
+
+    /// <summary>Quick waits in a row after which the consumer backs off.</summary>
+    public const int QuickWaitsToBackOff = 4;
+
+    private static readonly long s_ticks = Math.Max(1, Stopwatch.Frequency / 1_000_000);
+
+    /// <summary>About a microsecond without touching the producer's lines.</summary>
+    public static void Wait()
+    {
+        var until = Stopwatch.GetTimestamp() + s_ticks;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            CpuPause.Once();
+        }
     }
 }
 
@@ -100,6 +141,8 @@ public sealed class IdleWork
 /// straight after the back-to-back checks, and tries the timed spin again one wait in sixteen
 /// (<see cref="SequenceBarrier.ShouldRunTimedSpin"/>). With more stage threads than cores, the producer of the awaited
 /// sequence is then usually not running, and a timed spin would hold the core it needs for the whole spin phase.
+/// A waiter that keeps catching up with a streaming producer backs off before it looks again
+/// (<see cref="StreamBackOff"/>); with <c>spin</c> zero it never does.
 /// </remarks>
 public sealed class YieldingWaitStrategy : IWaitStrategy
 {
@@ -126,7 +169,14 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
         long available;
         if (_spinTicks > 0)
         {
-            if (TightSpin.Succeeded(sequence, barrier, out available))
+            if (barrier.IsRacingProducer)
+            {
+                StreamBackOff.Wait();
+            }
+
+            var failed = TightSpin.Run(sequence, barrier, out available);
+            barrier.RecordWait(failed);
+            if (available >= sequence)
             {
                 return available;
             }
@@ -179,7 +229,8 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
 }
 
 /// <summary>
-/// Spins (a few checks back to back, <see cref="TightSpin"/>, then a timed phase), then yields, then parks until the
+/// Spins (a few checks back to back, <see cref="TightSpin"/>, then a timed phase; backing off first while it keeps
+/// catching up with a streaming producer, <see cref="StreamBackOff"/>), then yields, then parks until the
 /// sequence it waits on advances, with a timeout as a safety net.
 /// The default on small machines: a busy ring runs at spin speed, a stage idle for longer than the yield
 /// phase costs no CPU, and while it yields the I/O threads, Kestrel and the GC still get the core whenever
@@ -216,9 +267,19 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
         long available;
-        if (_spinTicks > 0 && TightSpin.Succeeded(sequence, barrier, out available))
+        if (_spinTicks > 0)
         {
-            return available;
+            if (barrier.IsRacingProducer)
+            {
+                StreamBackOff.Wait();
+            }
+
+            var failed = TightSpin.Run(sequence, barrier, out available);
+            barrier.RecordWait(failed);
+            if (available >= sequence)
+            {
+                return available;
+            }
         }
 
         var spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
@@ -267,19 +328,16 @@ internal static class TightSpin
     /// <summary>Checks before the timed phase starts: a few hundred nanoseconds at most, well inside any spin phase.</summary>
     public const int Checks = 64;
 
+    /// <summary>Runs the checks until one sees <paramref name="sequence"/>; returns how many failed (<see cref="Checks"/> when all did).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Succeeded(long sequence, SequenceBarrier barrier, out long available)
+    public static int Run(long sequence, SequenceBarrier barrier, out long available)
     {
-        for (var i = 0; i < Checks; i++)
+        var failed = 0;
+        while ((available = barrier.GetAvailable(sequence)) < sequence && ++failed < Checks)
         {
-            if ((available = barrier.GetAvailable(sequence)) >= sequence)
-            {
-                return true;
-            }
         }
 
-        available = Sequence.InitialValue;
-        return false;
+        return failed;
     }
 }
 

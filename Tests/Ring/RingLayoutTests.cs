@@ -59,6 +59,7 @@ public sealed class RingLayoutTests
         [
             new("Misses", 64, 4, Stage),
             new("Skipped", 68, 4, Stage),
+            new("QuickWaits", 72, 4, Stage),
         ]),
         // The slot: the header on the first line, the payload union on the second, the brain's decision on the third.
         new(typeof(MarketEvent), MarketEvent.Size,

@@ -3,10 +3,11 @@ using Engine.Ring;
 namespace Tests.Ring;
 
 /// <summary>
-/// The rule a barrier's waiter follows for its timed spin: run it while it catches the sequence, skip it after two that
-/// ran out, and try again one wait in sixteen so that a producer back on a core of its own is noticed.
+/// The rules a barrier's waiter follows from its history: run the timed spin while it catches the sequence, skip it
+/// after two that ran out (trying again one wait in sixteen); back off before looking at a streaming producer's cursor
+/// after several waits in a row that ended within a few checks, and stop backing off after one that did not.
 /// </summary>
-public sealed class TimedSpinTests
+public sealed class WaitHistoryTests
 {
     [Fact]
     public void A_new_barrier_runs_its_timed_spin()
@@ -80,6 +81,59 @@ public sealed class TimedSpinTests
 
         await consumer.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i * 10), seen);
+    }
+
+    [Fact]
+    public void A_new_barrier_does_not_back_off()
+    {
+        Assert.False(NewBarrier().IsRacingProducer);
+    }
+
+    [Fact]
+    public void Four_quick_waits_in_a_row_make_the_waiter_back_off()
+    {
+        var barrier = NewBarrier();
+        for (var i = 0; i < 3; i++)
+        {
+            barrier.RecordWait(failedChecks: i);
+            Assert.False(barrier.IsRacingProducer);
+        }
+
+        barrier.RecordWait(failedChecks: 8);
+        Assert.True(barrier.IsRacingProducer);
+    }
+
+    [Fact]
+    public void One_long_wait_ends_the_back_off()
+    {
+        var barrier = NewBarrier();
+        for (var i = 0; i < 10; i++)
+        {
+            barrier.RecordWait(failedChecks: 0);
+        }
+
+        Assert.True(barrier.IsRacingProducer);
+        barrier.RecordWait(failedChecks: 9);
+        Assert.False(barrier.IsRacingProducer);
+    }
+
+    [Fact]
+    public async Task A_wait_for_an_isolated_event_is_not_a_quick_one()
+    {
+        var ring = RingBuffer.CreateSingleProducer<long>(16, new BusySpinWaitStrategy());
+        var barrier = ring.NewBarrier();
+        for (var i = 0; i < 4; i++)
+        {
+            barrier.RecordWait(failedChecks: 0);
+        }
+
+        Assert.True(barrier.IsRacingProducer);
+        var waiter = Task.Run(() => barrier.WaitFor(0));
+        await Task.Delay(50);
+        ring.Publish(ring.Next());
+
+        Assert.Equal(0, await waiter.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(barrier.IsRacingProducer);
     }
 
     private static SequenceBarrier NewBarrier() =>
