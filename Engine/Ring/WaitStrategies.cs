@@ -68,7 +68,9 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
 /// speed of that round trip. A consumer that lags instead reads the cursor once per large batch and the producer keeps
 /// its line. The back-off is only taken after several waits in a row that ended within a few checks, which only a
 /// producer streaming faster than the consumer's own work produces; a consumer waiting for an isolated event (a
-/// ping-pong, a tick after a quiet spell) spins longer than that and checks back to back as before.
+/// ping-pong, a tick after a quiet spell) spins longer than that and checks back to back as before. A busy-spinning
+/// stage has its core to itself and waits out the microsecond; a yielding or spin-then-block stage shares its core, so
+/// it gives the core up once instead of holding it while the stage beside it (often the producer it waits for) could run.
 /// </remarks>
 internal static class StreamBackOff
 {
@@ -80,7 +82,13 @@ internal static class StreamBackOff
 
     private static readonly long s_ticks = Math.Max(1, Stopwatch.Frequency / 1_000_000);
 
-    /// <summary>About a microsecond without touching the producer's lines.</summary>
+    /// <summary>
+    /// For a strategy that shares its core: give it up once. The stage beside it on the core (often the very producer it
+    /// waits for) runs meanwhile; with nothing else runnable the system call alone is the pause.
+    /// </summary>
+    public static void YieldCore() => Thread.Yield();
+
+    /// <summary>For a stage with a core of its own (busy-spin): about a microsecond without touching the producer's lines.</summary>
     public static void Wait()
     {
         var until = Stopwatch.GetTimestamp() + s_ticks;
@@ -171,7 +179,7 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
         {
             if (barrier.IsRacingProducer)
             {
-                StreamBackOff.Wait();
+                StreamBackOff.YieldCore();
             }
 
             var failed = TightSpin.Run(sequence, barrier, out available);
@@ -271,7 +279,7 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
         {
             if (barrier.IsRacingProducer)
             {
-                StreamBackOff.Wait();
+                StreamBackOff.YieldCore();
             }
 
             var failed = TightSpin.Run(sequence, barrier, out available);
