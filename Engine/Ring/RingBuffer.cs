@@ -22,16 +22,24 @@ public static class RingBuffer
 /// <remarks>
 /// Slots are structs in one array, so publishing and consuming never allocate and every slot is reused
 /// every lap. The array carries a guard of empty slots at each end so that the first and last slots never
-/// share a cache line with the array header or a neighbouring object. The sequencer is held as its concrete
+/// share a cache line with the array header or a neighbouring object. When the slot type holds no references the
+/// array is allocated pinned and slot 0 starts on a cache-line boundary: a 64-byte slot is then exactly one line
+/// (unaligned, every slot straddles two lines, one of them shared with the slot next door, so a producer writing slot
+/// n and a consumer reading slot n - 1 pull the same line back and forth). The sequencer is held as its concrete
 /// sealed type (one of two fields, a branch the predictor always gets right) so that claim and publish
 /// inline instead of going through a virtual call.
 /// </remarks>
 public sealed class RingBuffer<T>
     where T : struct
 {
+    /// <summary>The boundary slot 0 is aligned to: one cache line.</summary>
+    internal const int SlotAlignment = 64;
+
     private static readonly int s_guard = Math.Max(1, 128 / Math.Max(1, Unsafe.SizeOf<T>()) + 1);
 
     private readonly T[] _slots;
+    // Bytes from the array's first element to slot 0: the guard, plus the shift onto a line boundary.
+    private readonly nint _firstSlotOffset;
     private readonly long _mask;
     private readonly SingleProducerSequencer? _single;
     private readonly MultiProducerSequencer? _multi;
@@ -42,7 +50,7 @@ public sealed class RingBuffer<T>
         _single = sequencer as SingleProducerSequencer;
         _multi = sequencer as MultiProducerSequencer;
         _mask = sequencer.BufferSize - 1;
-        _slots = new T[sequencer.BufferSize + 2 * s_guard];
+        (_slots, _firstSlotOffset) = AllocateSlots(sequencer.BufferSize);
     }
 
     public Sequencer Sequencer { get; }
@@ -55,11 +63,17 @@ public sealed class RingBuffer<T>
     /// <summary>Bytes per slot.</summary>
     public int SlotSize => Unsafe.SizeOf<T>();
 
+    /// <summary>Bytes of the slot array in front of slot 0 (the guard and the alignment shift).</summary>
+    internal long BytesBeforeFirstSlot => _firstSlotOffset;
+
+    /// <summary>True when slot 0 sits on a cache-line boundary and stays there (the array is pinned).</summary>
+    internal bool IsLineAligned { get; } = !RuntimeHelpers.IsReferenceOrContainsReferences<T>();
+
     /// <summary>The slot for <paramref name="sequence"/>, by reference.</summary>
     public ref T this[long sequence]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(sequence & _mask) + s_guard);
+        get => ref Unsafe.Add(ref FirstSlot, (nint)(sequence & _mask));
     }
 
     /// <summary>Claims the next slot, waiting while the ring is full (back-pressure, never overwrite).</summary>
@@ -107,7 +121,11 @@ public sealed class RingBuffer<T>
     }
 
     /// <summary>The slot of sequence 0 (and of every multiple of the size); index it with <see cref="IndexMask"/>.</summary>
-    internal ref T FirstSlot => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), s_guard);
+    internal ref T FirstSlot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Unsafe.As<byte, T>(ref Unsafe.AddByteOffset(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetArrayDataReference(_slots)), _firstSlotOffset));
+    }
 
     internal long IndexMask => _mask;
 
@@ -122,6 +140,27 @@ public sealed class RingBuffer<T>
 
     /// <summary>A barrier with a wait strategy of its own (see <see cref="Sequencer.NewBarrier(IWaitStrategy, Sequence[])"/>).</summary>
     public SequenceBarrier NewBarrier(IWaitStrategy waitStrategy, params Sequence[] upstream) => Sequencer.NewBarrier(waitStrategy, upstream);
+
+    /// <summary>
+    /// The slot array and where slot 0 starts in it. A slot type without references goes on the pinned object heap (it
+    /// never moves, so an alignment computed once holds for the ring's life) with one line to spare for the shift onto
+    /// a line boundary; one with references cannot be pinned and keeps the plain guard.
+    /// </summary>
+    private static unsafe (T[] Slots, nint FirstSlotOffset) AllocateSlots(int size)
+    {
+        var slotSize = Unsafe.SizeOf<T>();
+        var guardBytes = (nint)s_guard * slotSize;
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            return (new T[size + (2 * s_guard)], guardBytes);
+        }
+
+        var spare = (SlotAlignment + slotSize - 1) / slotSize;
+        var slots = GC.AllocateArray<T>(size + (2 * s_guard) + spare, pinned: true);
+        var first = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(slots)) + guardBytes;
+        var shift = (SlotAlignment - (first & (SlotAlignment - 1))) & (SlotAlignment - 1);
+        return (slots, guardBytes + shift);
+    }
 
     // The multi-producer paths stay out of line so that a single-producer ring's claim and publish inline
     // into the producer's loop without dragging the CAS loop and its spin-wait along.

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Engine.Ring;
 
@@ -14,6 +15,7 @@ public sealed class SequenceBarrier
     // Only set when this barrier reads the cursor of a multi-producer ring, where "claimed" is not "published".
     private readonly MultiProducerSequencer? _publication;
     private volatile bool _alerted;
+    private SpinHistory _spinHistory;
 
     internal SequenceBarrier(Sequencer sequencer, Sequence[] upstream, IWaitStrategy? waitStrategy)
     {
@@ -96,6 +98,32 @@ public sealed class SequenceBarrier
         return _dependents[0];
     }
 
+    /// <summary>
+    /// Whether the waiter's next timed spin is worth running: not after two in a row ran out without the sequence
+    /// (its producer is probably not running), except one wait in sixteen, which tries again. Called by the consumer
+    /// thread only.
+    /// </summary>
+    internal bool ShouldRunTimedSpin()
+    {
+        if (_spinHistory.Misses < 2)
+        {
+            return true;
+        }
+
+        return (++_spinHistory.Skipped & 15) == 0;
+    }
+
+    /// <summary>True when the last few waits all ended within a few checks: the producer is streaming (see <see cref="StreamBackOff"/>).</summary>
+    internal bool IsRacingProducer => _spinHistory.QuickWaits >= StreamBackOff.QuickWaitsToBackOff;
+
+    /// <summary>Records how many failed checks a busy-spin wait took. Called by the consumer thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RecordWait(int failedChecks) =>
+        _spinHistory.QuickWaits = failedChecks <= StreamBackOff.QuickWaitChecks ? Math.Min(_spinHistory.QuickWaits + 1, StreamBackOff.QuickWaitsToBackOff) : 0;
+
+    /// <summary>Records whether a timed spin saw the sequence before it ran out. Called by the consumer thread only.</summary>
+    internal void RecordTimedSpin(bool caught) => _spinHistory.Misses = caught ? 0 : Math.Min(_spinHistory.Misses + 1, 2);
+
     /// <summary>Asks the consumer to stop once it has drained what is available, and wakes it if it is parked.</summary>
     public void Alert()
     {
@@ -112,4 +140,21 @@ public sealed class SequenceBarrier
     }
 
     public void ClearAlert() => _alerted = false;
+}
+
+/// <summary>
+/// How the timed spins of a barrier's waiter went: written by that waiter's thread alone, padded so that its writes never
+/// share a line with the barrier's own fields (read on every check) or a neighbouring object.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 128 + 8)]
+internal struct SpinHistory
+{
+    [FieldOffset(64)]
+    public int Misses;
+
+    [FieldOffset(68)]
+    public int Skipped;
+
+    [FieldOffset(72)]
+    public int QuickWaits;
 }

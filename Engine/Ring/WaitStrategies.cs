@@ -15,7 +15,8 @@ namespace Engine.Ring;
 /// event 25 ns late on average, and under KVM a run of pauses is what the hypervisor's pause-loop exiting watches for
 /// (it may take the vCPU away). Back-to-back checks do not make the consumer steal the producer's line on every
 /// store: the consumer reads the cursor once per batch it finds, and the producer's stores to the cursor line wait in
-/// its store buffer, not in its pipeline.
+/// its store buffer, not in its pipeline. The exception is a consumer that keeps catching up with a producer streaming
+/// without pause: it backs off for about a microsecond before it looks again (<see cref="StreamBackOff"/>).
 /// </remarks>
 public sealed class BusySpinWaitStrategy : IWaitStrategy
 {
@@ -31,6 +32,11 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
+        if (barrier.IsRacingProducer)
+        {
+            StreamBackOff.Wait();
+        }
+
         long available;
         var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence)
@@ -40,13 +46,56 @@ public sealed class BusySpinWaitStrategy : IWaitStrategy
                 break;
             }
 
-            if (_idle is not null && (++checks & 1023) == 0)
+            if ((++checks & 1023) == 0 && _idle is not null)
             {
                 _idle.RunIfDue();
             }
         }
 
+        barrier.RecordWait(checks);
         return available;
+    }
+}
+
+/// <summary>
+/// What a busy-spinning consumer does when it keeps catching up with a producer that publishes without pause: it leaves
+/// the producer's cursor line alone for a moment before it looks again, so that the next batch is large.
+/// </summary>
+/// <remarks>
+/// A consumer right behind a streaming producer reads the cursor line after every publish; each read pulls the line
+/// over to the consumer's core and the producer's next store to it must fetch it back (a round trip between cores,
+/// 100–200 ns here) before the stores queued behind it in its store buffer can drain, so the producer runs at the
+/// speed of that round trip. A consumer that lags instead reads the cursor once per large batch and the producer keeps
+/// its line. The back-off is only taken after several waits in a row that ended within a few checks, which only a
+/// producer streaming faster than the consumer's own work produces; a consumer waiting for an isolated event (a
+/// ping-pong, a tick after a quiet spell) spins longer than that and checks back to back as before. A busy-spinning
+/// stage has its core to itself and waits out the microsecond; a yielding or spin-then-block stage shares its core, so
+/// it gives the core up once instead of holding it while the stage beside it (often the producer it waits for) could run.
+/// </remarks>
+internal static class StreamBackOff
+{
+    /// <summary>A wait that ended within this many failed checks counts as "the producer was mid-stream".</summary>
+    public const int QuickWaitChecks = 8;
+
+    /// <summary>Quick waits in a row after which the consumer backs off.</summary>
+    public const int QuickWaitsToBackOff = 4;
+
+    private static readonly long s_ticks = Math.Max(1, Stopwatch.Frequency / 1_000_000);
+
+    /// <summary>
+    /// For a strategy that shares its core: give it up once. The stage beside it on the core (often the very producer it
+    /// waits for) runs meanwhile; with nothing else runnable the system call alone is the pause.
+    /// </summary>
+    public static void YieldCore() => Thread.Yield();
+
+    /// <summary>For a stage with a core of its own (busy-spin): about a microsecond without touching the producer's lines.</summary>
+    public static void Wait()
+    {
+        var until = Stopwatch.GetTimestamp() + s_ticks;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            CpuPause.Once();
+        }
     }
 }
 
@@ -88,13 +137,20 @@ public sealed class IdleWork
 }
 
 /// <summary>
-/// Spins for a set time (with a CPU pause between checks, which keeps the spinning reader from stealing the cache
-/// line the producer is writing), then yields the core on every check. Close to busy-spin latency while letting
+/// Checks a few times back to back (<see cref="TightSpin"/>), spins for a set time (with a CPU pause between checks,
+/// which keeps the spinning reader from stealing the cache line the producer is writing), then yields the core on every
+/// check. Close to busy-spin latency while letting
 /// other runnable threads in; still shows an idle stage at 100 % CPU.
 /// </summary>
 /// <remarks>
 /// Two yielding stages sharing one core want no spin phase at all: while the one that has no work spins, the one
-/// that has work cannot run, so every hand-off between them costs the whole spin.
+/// that has work cannot run, so every hand-off between them costs the whole spin. For the same reason the timed spin is
+/// skipped while it does not pay: after two waits in a row whose timed spin ran out without the sequence, a stage yields
+/// straight after the back-to-back checks, and tries the timed spin again one wait in sixteen
+/// (<see cref="SequenceBarrier.ShouldRunTimedSpin"/>). With more stage threads than cores, the producer of the awaited
+/// sequence is then usually not running, and a timed spin would hold the core it needs for the whole spin phase.
+/// A waiter that keeps catching up with a streaming producer backs off before it looks again
+/// (<see cref="StreamBackOff"/>); with <c>spin</c> zero it never does.
 /// </remarks>
 public sealed class YieldingWaitStrategy : IWaitStrategy
 {
@@ -119,38 +175,71 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
         long available;
-        var spinUntil = _spinTicks > 0 ? Stopwatch.GetTimestamp() + _spinTicks : 0;
-        var spinning = _spinTicks > 0;
+        if (_spinTicks > 0)
+        {
+            if (barrier.IsRacingProducer)
+            {
+                StreamBackOff.YieldCore();
+            }
+
+            var failed = TightSpin.Run(sequence, barrier, out available);
+            barrier.RecordWait(failed);
+            if (available >= sequence)
+            {
+                return available;
+            }
+
+            if (barrier.ShouldRunTimedSpin())
+            {
+                var caught = TimedSpin(sequence, barrier, _spinTicks, out available);
+                barrier.RecordTimedSpin(caught);
+                if (caught || barrier.IsAlerted)
+                {
+                    return available;
+                }
+            }
+        }
+
+        while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
+        {
+            Thread.Yield();
+            _idle?.RunIfDue();
+        }
+
+        return available;
+    }
+
+    /// <summary>Spins with a pause between checks for <paramref name="spinTicks"/>; true when the sequence came in that time.</summary>
+    private static bool TimedSpin(long sequence, SequenceBarrier barrier, long spinTicks, out long available)
+    {
+        var spinUntil = Stopwatch.GetTimestamp() + spinTicks;
         var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence)
         {
             if (barrier.IsAlerted)
             {
-                break;
+                return false;
             }
 
-            if (!spinning)
-            {
-                Thread.Yield();
-                _idle?.RunIfDue();
-            }
-            else if ((++checks & 31) != 0)
+            if ((++checks & 31) != 0)
             {
                 CpuPause.Once();
             }
-            else
+            else if (Stopwatch.GetTimestamp() >= spinUntil)
             {
                 // Reading the clock costs about as much as a check: look at it only every 32 spins.
-                spinning = Stopwatch.GetTimestamp() < spinUntil;
+                return false;
             }
         }
 
-        return available;
+        return true;
     }
 }
 
 /// <summary>
-/// Spins, then yields, then parks until the sequence it waits on advances, with a timeout as a safety net.
+/// Spins (a few checks back to back, <see cref="TightSpin"/>, then a timed phase; backing off first while it keeps
+/// catching up with a streaming producer, <see cref="StreamBackOff"/>), then yields, then parks until the
+/// sequence it waits on advances, with a timeout as a safety net.
 /// The default on small machines: a busy ring runs at spin speed, a stage idle for longer than the yield
 /// phase costs no CPU, and while it yields the I/O threads, Kestrel and the GC still get the core whenever
 /// they are runnable.
@@ -186,6 +275,21 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
     public long WaitFor(long sequence, SequenceBarrier barrier)
     {
         long available;
+        if (_spinTicks > 0)
+        {
+            if (barrier.IsRacingProducer)
+            {
+                StreamBackOff.YieldCore();
+            }
+
+            var failed = TightSpin.Run(sequence, barrier, out available);
+            barrier.RecordWait(failed);
+            if (available >= sequence)
+            {
+                return available;
+            }
+        }
+
         var spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
         var checks = 0;
         while ((available = barrier.GetAvailable(sequence)) < sequence && !barrier.IsAlerted)
@@ -219,6 +323,29 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
         }
 
         return available;
+    }
+}
+
+/// <summary>
+/// The opening of a timed spin: a few checks back to back, with no clock read and no pause. Most waits of a busy stage
+/// end within them (the producer is a few nanoseconds from its next publish), and for those a clock read (a vDSO call,
+/// 20–40 ns under KVM's clock) and a pause (about 50 ns here) on every wait would cost more than the wait itself.
+/// </summary>
+internal static class TightSpin
+{
+    /// <summary>Checks before the timed phase starts: a few hundred nanoseconds at most, well inside any spin phase.</summary>
+    public const int Checks = 64;
+
+    /// <summary>Runs the checks until one sees <paramref name="sequence"/>; returns how many failed (<see cref="Checks"/> when all did).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Run(long sequence, SequenceBarrier barrier, out long available)
+    {
+        var failed = 0;
+        while ((available = barrier.GetAvailable(sequence)) < sequence && ++failed < Checks)
+        {
+        }
+
+        return failed;
     }
 }
 

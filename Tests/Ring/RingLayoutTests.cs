@@ -55,6 +55,12 @@ public sealed class RingLayoutTests
         [
             new("Sequence", 64, 8, Stage),
         ]),
+        new(typeof(SpinHistory), 136,
+        [
+            new("Misses", 64, 4, Stage),
+            new("Skipped", 68, 4, Stage),
+            new("QuickWaits", 72, 4, Stage),
+        ]),
         // The slot: the header on the first line, the payload union on the second, the brain's decision on the third.
         new(typeof(MarketEvent), MarketEvent.Size,
         [
@@ -160,9 +166,70 @@ public sealed class RingLayoutTests
         where T : struct
     {
         var ring = RingBuffer.CreateSingleProducer<T>(16, new BusySpinWaitStrategy());
-        var guardSlots = (ring.AllocatedBytes / ring.SlotSize - ring.BufferSize) / 2;
-        var before = (int)(guardSlots * ring.SlotSize);
+        var before = (int)ring.BytesBeforeFirstSlot;
         return (before, (int)(ring.AllocatedBytes - before - (ring.BufferSize * ring.SlotSize)));
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(64)]
+    [InlineData(MarketEvent.Size)]
+    public void A_slot_type_without_references_starts_on_a_line_boundary_and_stays_there(int slotSize)
+    {
+        var method = typeof(RingLayoutTests).GetMethod(nameof(FirstSlotLineOffsets), BindingFlags.NonPublic | BindingFlags.Static)!;
+        var slotType = slotSize switch
+        {
+            8 => typeof(long),
+            64 => typeof(Line),
+            _ => typeof(MarketEvent),
+        };
+        var offsets = (int[])method.MakeGenericMethod(slotType).Invoke(null, null)!;
+        Assert.All(offsets, offset => Assert.Equal(0, offset));
+    }
+
+    [Fact]
+    public void A_slot_type_with_references_keeps_the_plain_guard()
+    {
+        var ring = RingBuffer.CreateSingleProducer<Boxed>(16, new BusySpinWaitStrategy());
+        Assert.False(ring.IsLineAligned);
+        Assert.True(ring.BytesBeforeFirstSlot >= 128);
+        ring[3].Value = "three";
+        Assert.Equal("three", ring[3 + 16].Value);
+    }
+
+    /// <summary>
+    /// Where slot 0 falls within its cache line, for rings of several sizes created between allocations of odd sizes
+    /// (so the arrays start at different offsets), then again for each after a compacting collection.
+    /// </summary>
+    private static unsafe int[] FirstSlotLineOffsets<T>()
+        where T : struct
+    {
+        var rings = new List<RingBuffer<T>>();
+        var spacers = new List<byte[]>();
+        foreach (var size in new[] { 16, 64, 1024, 4096 })
+        {
+            for (var odd = 1; odd <= 7; odd++)
+            {
+                spacers.Add(new byte[odd * 8]);
+                rings.Add(RingBuffer.CreateSingleProducer<T>(size, new BusySpinWaitStrategy()));
+            }
+        }
+
+        var offsets = new List<int>();
+        foreach (var ring in rings)
+        {
+            Assert.True(ring.IsLineAligned);
+            offsets.Add((int)((nint)Unsafe.AsPointer(ref ring[0]) & 63));
+        }
+
+        spacers.Clear();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        foreach (var ring in rings)
+        {
+            offsets.Add((int)((nint)Unsafe.AsPointer(ref ring[ring.BufferSize]) & 63));
+        }
+
+        return [.. offsets];
     }
 
     private static FieldInfo[] InstanceFields(Type type) =>
@@ -208,5 +275,10 @@ public sealed class RingLayoutTests
     private struct Line
     {
         public long Value;
+    }
+
+    private struct Boxed
+    {
+        public string? Value;
     }
 }

@@ -17,22 +17,26 @@ public static class DisruptorNetCases
     public static string AssemblyPath => typeof(DisruptorNetCases).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .FirstOrDefault(a => a.Key == "DisruptorNet")?.Value ?? typeof(ValueRingBuffer<>).Assembly.Location;
 
-    public static IRingCase Create(RingCaseKind kind) => kind switch
+    public static IRingCase Create(RingCaseKind kind, CmpPlacement placement) => kind switch
     {
-        RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false),
-        RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false),
-        RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true),
-        RingCaseKind.ThreeStagePipeline => new Pipeline(),
+        RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false, placement),
+        RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false, placement),
+        RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true, placement),
+        RingCaseKind.ThreeStagePipeline => new Pipeline(placement),
         RingCaseKind.TwoProducers => new TwoProducers(),
-        RingCaseKind.PingPong => new PingPong(),
+        RingCaseKind.PingPong => new PingPong(placement),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown case"),
     };
 
-    private static void Start(params IEventProcessor[] processors)
+    private static void Start(params IEventProcessor[] processors) => StartOn(-1, processors);
+
+    /// <summary>Starts the processors, each on a thread pinned to <paramref name="cpu"/> (-1: the default scheduler's threads).</summary>
+    private static void StartOn(int cpu, params IEventProcessor[] processors)
     {
+        var scheduler = cpu < 0 ? TaskScheduler.Default : new PinnedThreadScheduler(cpu);
         foreach (var processor in processors)
         {
-            if (!processor.Start().Wait(TimeSpan.FromSeconds(30)))
+            if (!processor.Start(scheduler).Wait(TimeSpan.FromSeconds(30)))
             {
                 throw new TimeoutException("a Disruptor-net processor did not start");
             }
@@ -113,13 +117,13 @@ public static class DisruptorNetCases
         private readonly bool _batches;
         private long _published;
 
-        public OneToOne(IWaitStrategy wait, bool batches)
+        public OneToOne(IWaitStrategy wait, bool batches, CmpPlacement placement)
         {
             _batches = batches;
             _ring = Single(CmpWork.RingSize, wait);
             _consumer = EventProcessorFactory.Create(_ring, _ring.NewBarrier(SequenceWaiterOwner.Unknown), new SumHandler(_tally));
             _ring.AddGatingSequences(_consumer.Sequence);
-            Start(_consumer);
+            StartOn(placement.ConsumerCpu, _consumer);
         }
 
         public RingCaseResult Run(int events) => CmpDriver.Time(events, () =>
@@ -148,7 +152,7 @@ public static class DisruptorNetCases
         private readonly Tally _tally = new();
         private long _published;
 
-        public Pipeline()
+        public Pipeline(CmpPlacement placement)
         {
             _ring = Single(CmpWork.RingSize, new YieldingWaitStrategy());
             var brain = EventProcessorFactory.Create(_ring, _ring.NewBarrier(SequenceWaiterOwner.Unknown), new BrainHandler());
@@ -156,7 +160,9 @@ public static class DisruptorNetCases
             var tail = EventProcessorFactory.Create(_ring, _ring.NewBarrier(SequenceWaiterOwner.Unknown, execution.Sequence), new TailHandler(_tally));
             _ring.AddGatingSequences(tail.Sequence);
             _stages = [brain, execution, tail];
-            Start(_stages);
+            StartOn(placement.ConsumerCpu, brain);
+            StartOn(placement.ProducerCpu, execution);
+            StartOn(placement.ConsumerCpu, tail);
         }
 
         public RingCaseResult Run(int events) => CmpDriver.Time(events, () =>
@@ -215,7 +221,7 @@ public static class DisruptorNetCases
         private readonly PingState _state = new();
         private readonly IEventProcessor[] _stages;
 
-        public PingPong()
+        public PingPong(CmpPlacement placement)
         {
             _ping = Single(1024, new BusySpinWaitStrategy());
             var pong = Single(1024, new BusySpinWaitStrategy());
@@ -224,7 +230,8 @@ public static class DisruptorNetCases
             _ping.AddGatingSequences(echo.Sequence);
             pong.AddGatingSequences(pinger.Sequence);
             _stages = [echo, pinger];
-            Start(_stages);
+            StartOn(placement.ConsumerCpu, echo);
+            StartOn(placement.ProducerCpu, pinger);
         }
 
         public RingCaseResult Run(int events) => _state.Run(new Side(_ping), events);

@@ -6,14 +6,14 @@ namespace Benchmarks.Ring.Comparison;
 /// <summary>Our ring in each <see cref="RingCaseKind"/>.</summary>
 public static class OurRingCases
 {
-    public static IRingCase Create(RingCaseKind kind) => kind switch
+    public static IRingCase Create(RingCaseKind kind, CmpPlacement placement) => kind switch
     {
-        RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false),
-        RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false),
-        RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true),
-        RingCaseKind.ThreeStagePipeline => new Pipeline(),
+        RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false, placement),
+        RingCaseKind.OneToOneYielding => new OneToOne(new YieldingWaitStrategy(), batches: false, placement),
+        RingCaseKind.BatchPublish => new OneToOne(new BusySpinWaitStrategy(), batches: true, placement),
+        RingCaseKind.ThreeStagePipeline => new Pipeline(placement),
         RingCaseKind.TwoProducers => new TwoProducers(),
-        RingCaseKind.PingPong => new PingPong(),
+        RingCaseKind.PingPong => new PingPong(placement),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown case"),
     };
 
@@ -88,13 +88,13 @@ public static class OurRingCases
         private readonly bool _batches;
         private long _published;
 
-        public OneToOne(IWaitStrategy wait, bool batches)
+        public OneToOne(IWaitStrategy wait, bool batches, CmpPlacement placement)
         {
             _batches = batches;
             _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, wait);
             _consumer = new BatchEventProcessor<CmpEvent, SumHandler>("cmp-consumer", _ring, _ring.NewBarrier(), new SumHandler(_tally));
             _ring.AddGatingSequences(_consumer.Sequence);
-            _consumer.Start();
+            _consumer.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
         }
 
         public RingCaseResult Run(int events) => CmpDriver.Time(events, () =>
@@ -123,16 +123,17 @@ public static class OurRingCases
         private readonly Tally _tally = new();
         private long _published;
 
-        public Pipeline()
+        public Pipeline(CmpPlacement placement)
         {
             _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, new YieldingWaitStrategy());
             var brain = new BatchEventProcessor<CmpEvent, BrainHandler>("cmp-brain", _ring, _ring.NewBarrier(), default);
             var execution = new BatchEventProcessor<CmpEvent, ExecutionHandler>("cmp-execution", _ring, _ring.NewBarrier(brain.Sequence), default);
             var tail = new BatchEventProcessor<CmpEvent, TailHandler>("cmp-tail", _ring, _ring.NewBarrier(execution.Sequence), new TailHandler(_tally));
             _ring.AddGatingSequences(tail.Sequence);
-            brain.Start();
-            execution.Start();
-            tail.Start();
+            // Neighbouring stages on different CPUs: brain beside the producer's CPU, execution on it, tail beside it.
+            brain.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
+            execution.Start(CmpPlacement.PinTo(placement.ProducerCpu));
+            tail.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
             _stages = [brain, execution, tail];
         }
 
@@ -192,7 +193,7 @@ public static class OurRingCases
         private readonly PingState _state = new();
         private readonly IEventProcessor[] _stages;
 
-        public PingPong()
+        public PingPong(CmpPlacement placement)
         {
             _ping = RingBuffer.CreateSingleProducer<CmpEvent>(1024, new BusySpinWaitStrategy());
             var pong = RingBuffer.CreateSingleProducer<CmpEvent>(1024, new BusySpinWaitStrategy());
@@ -200,8 +201,8 @@ public static class OurRingCases
             var pinger = new BatchEventProcessor<CmpEvent, PongHandler>("cmp-pinger", pong, pong.NewBarrier(), new PongHandler(_state, _ping));
             _ping.AddGatingSequences(echo.Sequence);
             pong.AddGatingSequences(pinger.Sequence);
-            echo.Start();
-            pinger.Start();
+            echo.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
+            pinger.Start(CmpPlacement.PinTo(placement.ProducerCpu));
             _stages = [echo, pinger];
         }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Engine.Native;
 
 namespace Benchmarks.Ring.Comparison;
 
@@ -28,6 +29,43 @@ public enum RingCaseKind
 
 /// <summary>What one run measured: nanoseconds per event, or for the round trip its p50 and p99.</summary>
 public readonly record struct RingCaseResult(double NanosecondsPerEvent, double P50, double P99);
+
+/// <summary>
+/// Where a two-thread configuration's threads run: the producing thread (the caller; for the ping-pong the pinging
+/// stage) on <paramref name="ProducerCpu"/>, the consuming stage (for the ping-pong the echo) on
+/// <paramref name="ConsumerCpu"/>; -1 leaves a thread to the scheduler. Both libraries get the same placement.
+/// </summary>
+public readonly record struct CmpPlacement(int ProducerCpu, int ConsumerCpu)
+{
+    public static CmpPlacement Unpinned => new(-1, -1);
+
+    public bool IsPinned => ProducerCpu >= 0 || ConsumerCpu >= 0;
+
+    /// <summary>What a stage thread runs first: pins it to <paramref name="cpu"/>, or nothing when it is -1.</summary>
+    public static Action? PinTo(int cpu) => cpu < 0 ? null : () => ThreadAffinity.PinCurrentThread(cpu);
+}
+
+/// <summary>
+/// Runs each task on a new thread of its own pinned to one CPU: how Disruptor-net's processors (started on a task
+/// scheduler, one long-running task each) get the same placement as ours.
+/// </summary>
+public sealed class PinnedThreadScheduler(int cpu) : TaskScheduler
+{
+    protected override void QueueTask(Task task)
+    {
+        var thread = new Thread(() =>
+        {
+            ThreadAffinity.PinCurrentThread(cpu);
+            TryExecuteTask(task);
+        })
+        { IsBackground = true, Name = "cmp-pinned" };
+        thread.Start();
+    }
+
+    protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
+
+    protected override IEnumerable<Task> GetScheduledTasks() => [];
+}
 
 /// <summary>One library set up for one configuration: its threads run from construction to disposal.</summary>
 public interface IRingCase : IDisposable

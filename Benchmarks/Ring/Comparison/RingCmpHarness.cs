@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Engine.Native;
 
 namespace Benchmarks.Ring.Comparison;
 
@@ -11,12 +12,18 @@ namespace Benchmarks.Ring.Comparison;
 /// a noisy host; the figure is the median of the per-round ratios. Without Disruptor-net in the build it runs our ring
 /// alone.
 /// Usage: <c>dotnet run -c Release --project Benchmarks [-p:DisruptorNet=path/to/Disruptor.dll] -- ringcmp [--rounds 15]
-/// [--events 10000000] [--cases OneToOneBusySpin,PingPong] [--ours-only]</c>.
+/// [--events 10000000] [--cases OneToOneBusySpin,PingPong] [--ours-only] [--no-pin]</c>.
 /// </summary>
 public static class RingCmpHarness
 {
     /// <summary>The throughput bar: our events per second over theirs, median of per-round ratios.</summary>
     private const double ThroughputBar = 1.2;
+
+    /// <summary>
+    /// The core-to-core round trip that splits the rounds by the host's placement of the two vCPUs: observed here as two
+    /// clusters, about 110–180 ns and about 400–500 ns, with nothing in between.
+    /// </summary>
+    private const double FastRegimeNanoseconds = 300;
 
     /// <summary>Round trips per run: the round trip is ~50× an event's cost, so this keeps runs of similar length.</summary>
     private const int EventsPerRoundTrip = 50;
@@ -26,6 +33,7 @@ public static class RingCmpHarness
         var rounds = 15;
         var events = 10_000_000;
         var oursOnly = false;
+        var pin = true;
         var cases = Enum.GetValues<RingCaseKind>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -43,6 +51,9 @@ public static class RingCmpHarness
                 case "--ours-only":
                     oursOnly = true;
                     break;
+                case "--no-pin":
+                    pin = false;
+                    break;
                 default:
                     Console.Error.WriteLine($"ringcmp: unknown argument '{args[i]}'");
                     return 2;
@@ -55,27 +66,44 @@ public static class RingCmpHarness
             Console.WriteLine("ringcmp: this build has no Disruptor-net (build with -p:DisruptorNet=path/to/Disruptor.dll to compare); running our ring alone");
         }
 
+        var placementText = pin && Environment.ProcessorCount >= 2
+            ? "Threads are pinned, for both libraries alike: in the two-thread configurations (1P1C, batch publishing, ping-pong) the producing thread (the pinging stage) on CPU 0 and the consuming stage (the echo) on CPU 1; in the pipeline the producer and execution on CPU 0, brain and tail on CPU 1 (every hand-off crosses cores, two threads share each core), so that each run does not depend on where the scheduler happened to put four threads. The two producers run unpinned."
+            : "Threads are not pinned.";
         var before = MachineState.Take();
         var rows = cases.Select(kind => new CaseRounds(kind)).ToArray();
         var loads = new List<double>();
+        var crossCore = new List<double>();
         for (var round = -1; round < rounds; round++)
         {
             if (round >= 0)
             {
                 loads.Add(MachineState.LoadAverage1());
+                crossCore.Add(CrossCoreProbe.RoundTripNanoseconds());
             }
 
             for (var c = 0; c < rows.Length; c++)
             {
                 var row = rows[c];
                 var count = row.Kind == RingCaseKind.PingPong ? Math.Max(10_000, events / EventsPerRoundTrip) : CmpDriver.WholeBatches(events);
-                // Who runs first alternates by round and by case, so neither library always follows the other's teardown.
-                var oursFirst = theirs is null || (round + c) % 2 == 0;
-                var ours = oursFirst ? Measure(OurRingCases.Create, row.Kind, count) : default;
-                var their = theirs is null ? default : Measure(theirs, row.Kind, count);
-                if (!oursFirst)
+                var placement = pin && Environment.ProcessorCount >= 2 && IsPinned(row.Kind) ? new CmpPlacement(0, 1) : CmpPlacement.Unpinned;
+                RingCaseResult ours, their = default;
+                if (theirs is null)
                 {
-                    ours = Measure(OurRingCases.Create, row.Kind, count);
+                    ours = Measure(OurRingCases.Create, row.Kind, count, placement);
+                }
+                else
+                {
+                    // A B B A: each library runs twice, once on each side of the other, so a machine that speeds up or
+                    // slows down across the round weighs on both alike. Who opens alternates by round and by case.
+                    var oursFirst = (round + c) % 2 == 0;
+                    var (a, b) = oursFirst ? (OurRingCases.Create, theirs) : (theirs, (Func<RingCaseKind, CmpPlacement, IRingCase>)OurRingCases.Create);
+                    var a1 = Measure(a, row.Kind, count, placement);
+                    var b1 = Measure(b, row.Kind, count, placement);
+                    var b2 = Measure(b, row.Kind, count, placement);
+                    var a2 = Measure(a, row.Kind, count, placement);
+                    var (o1, o2, t1, t2) = oursFirst ? (a1, a2, b1, b2) : (b1, b2, a1, a2);
+                    ours = GeometricMean(o1, o2);
+                    their = GeometricMean(t1, t2);
                 }
 
                 if (round >= 0)
@@ -101,28 +129,51 @@ public static class RingCmpHarness
             command += " --cases " + string.Join(',', cases);
         }
 
-        ResultsFile.Write("ringcmp.md", Render(rows, rounds, events, command, before, after, loads, theirs is not null));
+        if (!pin)
+        {
+            command += " --no-pin";
+        }
+
+        ResultsFile.Write("ringcmp.md", Render(rows, rounds, events, command, before, after, loads, crossCore, theirs is not null, placementText));
         return 0;
     }
 
-    private static RingCaseResult Measure(Func<RingCaseKind, IRingCase> create, RingCaseKind kind, int count)
+    /// <summary>The configurations run pinned: all but the two producers, whose three threads have no fixed place to go.</summary>
+    private static bool IsPinned(RingCaseKind kind) => kind != RingCaseKind.TwoProducers;
+
+    private static RingCaseResult Measure(Func<RingCaseKind, CmpPlacement, IRingCase> create, RingCaseKind kind, int count, CmpPlacement placement)
     {
-        using var ringCase = create(kind);
-        // Fault the ring's pages in and let the loops reach their final code before the timed run.
-        ringCase.Run(kind == RingCaseKind.PingPong ? 10_000 : CmpDriver.WholeBatches(4 * CmpWork.RingSize));
-        return ringCase.Run(count);
+        // The caller is the producer: pinned for the run when the placement says so, free again afterwards.
+        ThreadAffinity.PinCurrentThread(placement.ProducerCpu);
+        try
+        {
+            using var ringCase = create(kind, placement);
+            // Fault the ring's pages in and let the loops reach their final code before the timed run.
+            ringCase.Run(kind == RingCaseKind.PingPong ? 10_000 : CmpDriver.WholeBatches(4 * CmpWork.RingSize));
+            return ringCase.Run(count);
+        }
+        finally
+        {
+            if (placement.ProducerCpu >= 0)
+            {
+                ThreadAffinity.Unpin();
+            }
+        }
     }
+
+    private static RingCaseResult GeometricMean(RingCaseResult x, RingCaseResult y) => new(
+        Math.Sqrt(x.NanosecondsPerEvent * y.NanosecondsPerEvent), Math.Sqrt(x.P50 * y.P50), Math.Sqrt(x.P99 * y.P99));
 
     private static string Show(RingCaseKind kind, RingCaseResult result) => kind == RingCaseKind.PingPong
         ? string.Create(CultureInfo.InvariantCulture, $"p50 {result.P50,6:F0} ns p99 {result.P99,6:F0} ns")
         : string.Create(CultureInfo.InvariantCulture, $"{result.NanosecondsPerEvent,6:F2} ns/event");
 
 #if DISRUPTOR_NET
-    private static Func<RingCaseKind, IRingCase>? TheirFactory() => DisruptorNetCases.Create;
+    private static Func<RingCaseKind, CmpPlacement, IRingCase>? TheirFactory() => DisruptorNetCases.Create;
 
     private static string TheirAssemblyPath() => DisruptorNetCases.AssemblyPath;
 #else
-    private static Func<RingCaseKind, IRingCase>? TheirFactory() => null;
+    private static Func<RingCaseKind, CmpPlacement, IRingCase>? TheirFactory() => null;
 
     private static string TheirAssemblyPath() => "";
 #endif
@@ -134,7 +185,7 @@ public static class RingCmpHarness
             : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static StringBuilder Render(CaseRounds[] rows, int rounds, int events, string command, MachineState before, MachineState after, List<double> loads, bool compared)
+    private static StringBuilder Render(CaseRounds[] rows, int rounds, int events, string command, MachineState before, MachineState after, List<double> loads, List<double> crossCore, bool compared, string placementText)
     {
         var text = new StringBuilder();
         text.AppendLine(compared ? "# Our ring beside Disruptor-net, alternating rounds in one process" : "# Our ring alone (ringcmp without Disruptor-net)");
@@ -148,11 +199,15 @@ public static class RingCmpHarness
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {before.CpuModel}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Load average (1, 5, 15 min): {before.LoadAverages} before, {after.LoadAverages} after; 1-min load at each round's start: {string.Join(' ', loads.Select(l => l.ToString("F2", CultureInfo.InvariantCulture)))}  ");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Core-to-core round trip (CPU 0 ↔ CPU 1, median of {CrossCoreProbe.RoundTrips:N0}, at each round's start; the host's placement of the two vCPUs shows here, and every ring figure follows it): {string.Join(' ', crossCore.Select(l => l.ToString("F0", CultureInfo.InvariantCulture)))} ns  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"This process's nice value: {MachineState.Nice()} (other processes get correspondingly less of the cores when they contend)  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes before: {before.TopProcesses}  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"Busiest other processes after: {after.TopProcesses}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} rounds after one of warm-up. In each round, for each configuration, each library in turn (who goes first alternates) is set up, warmed with {4 * CmpWork.RingSize:N0} events, timed over {events:N0} events ({Math.Max(10_000, events / EventsPerRoundTrip):N0} round trips for the ping-pong) and torn down. Same 64-byte struct event, ring of {CmpWork.RingSize:N0} slots (1,024 for the ping-pong), struct handlers doing the same work, the same producer loop compiled for each library; each library's own wait strategies. Every run checks the consumer's sum. Threads are not pinned.");
+        var order = compared
+            ? "each library is set up, warmed, timed and torn down twice, in the order A B B A (who is A alternates by round and by configuration), and its figure for the round is the geometric mean of its two runs"
+            : "our ring is set up, warmed, timed and torn down once";
+        text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} rounds after one of warm-up. In each round, for each configuration, {order}. Each run warms with {4 * CmpWork.RingSize:N0} events and is timed over {events:N0} events ({Math.Max(10_000, events / EventsPerRoundTrip):N0} round trips for the ping-pong). Same 64-byte struct event, ring of {CmpWork.RingSize:N0} slots (1,024 for the ping-pong), struct handlers doing the same work, the same producer loop compiled for each library; each library's own wait strategies at their defaults. Every run checks the consumer's sum. {placementText}");
         text.AppendLine();
         if (compared)
         {
@@ -184,6 +239,25 @@ public static class RingCmpHarness
                 var bar = metric.IsLatency ? 1.0 : ThroughputBar;
                 text.AppendLine(CultureInfo.InvariantCulture,
                     $"| {metric.Name} | {Format(metric, Median(ours))} | {Format(metric, Median(theirs))} | **{ratio:F2}×** | {ratios.Count(r => r > 1)} of {ratios.Count} | {(ratio >= bar ? "met" : "not met")} (≥ {bar:F1}) |");
+            }
+        }
+
+        if (compared && crossCore.Count == rounds && crossCore.Any(double.IsFinite))
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"By the host's placement of the two vCPUs, read from the core-to-core round trip at the round's start (under {FastRegimeNanoseconds} ns: near; at or over: far). The same per-round ratios as above, split, not a second selection:");
+            text.AppendLine();
+            text.AppendLine("| configuration | near: median ratio (rounds) | far: median ratio (rounds) |");
+            text.AppendLine("| --- | ---: | ---: |");
+            foreach (var row in rows)
+            {
+                foreach (var metric in row.Metrics())
+                {
+                    var ratios = row.Ours.Select(metric.Select).Zip(row.Theirs.Select(metric.Select), (o, t) => t / o).ToList();
+                    var near = ratios.Where((_, i) => crossCore[i] < FastRegimeNanoseconds).ToList();
+                    var far = ratios.Where((_, i) => !(crossCore[i] < FastRegimeNanoseconds)).ToList();
+                    text.AppendLine(CultureInfo.InvariantCulture, $"| {metric.Name} | {(near.Count > 0 ? $"{Median(near):F2}×" : "–")} ({near.Count}) | {(far.Count > 0 ? $"{Median(far):F2}×" : "–")} ({far.Count}) |");
+                }
             }
         }
 
@@ -238,6 +312,77 @@ public static class RingCmpHarness
             RingCaseKind.BatchPublish => [new Metric($"batch publishing ({CmpWork.BatchSize} per claim), BusySpin", r => r.NanosecondsPerEvent, IsLatency: false)],
             _ => throw new ArgumentOutOfRangeException(nameof(Kind)),
         };
+    }
+}
+
+/// <summary>
+/// The round trip of one cache line between CPU 0 and CPU 1: two pinned threads bounce a counter. Under a hypervisor the
+/// two vCPUs may sit on one physical core's two threads or on cores far apart, and the host moves them; every ring
+/// figure moves with this number, so the results file gives it for each round.
+/// </summary>
+internal static class CrossCoreProbe
+{
+    public const int RoundTrips = 20_000;
+
+    /// <summary>The median round trip in nanoseconds, over batches of 100; NaN on a machine with one CPU.</summary>
+    public static double RoundTripNanoseconds()
+    {
+        if (Environment.ProcessorCount < 2)
+        {
+            return double.NaN;
+        }
+
+        var line = new PaddedCounter();
+        var echo = new Thread(() =>
+        {
+            ThreadAffinity.PinCurrentThread(1);
+            for (long expected = 1; expected < 2L * RoundTrips; expected += 2)
+            {
+                while (Volatile.Read(ref line.Value) != expected)
+                {
+                }
+
+                Volatile.Write(ref line.Value, expected + 1);
+            }
+        })
+        { IsBackground = true, Name = "cmp-probe-echo" };
+        echo.Start();
+        ThreadAffinity.PinCurrentThread(0);
+        var batches = new double[RoundTrips / 100];
+        try
+        {
+            long value = 0;
+            for (var b = 0; b < batches.Length; b++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                for (var i = 0; i < 100; i++)
+                {
+                    Volatile.Write(ref line.Value, ++value);
+                    ++value;
+                    while (Volatile.Read(ref line.Value) != value)
+                    {
+                    }
+                }
+
+                batches[b] = Stopwatch.GetElapsedTime(started).TotalNanoseconds / 100;
+            }
+        }
+        finally
+        {
+            ThreadAffinity.Unpin();
+        }
+
+        echo.Join();
+        Array.Sort(batches);
+        return batches[batches.Length / 2];
+    }
+
+    // The counter alone on its line: 64 bytes of the object's own on either side.
+    [StructLayout(LayoutKind.Explicit, Size = 128 + 8)]
+    private sealed class PaddedCounter
+    {
+        [FieldOffset(64)]
+        public long Value;
     }
 }
 
