@@ -18,6 +18,45 @@ public sealed class StageSendTests
     private static Task<ExecutionHarness> StartAsync() =>
         ExecutionHarness.StartAsync(journal: j => j.Fsync = FsyncPolicy.Batched);
 
+    /// <summary>The harness with the venue's wire attached and the service started: the stage sends from the first order.</summary>
+    private sealed class StageSending : IAsyncDisposable
+    {
+        private StageSending(ExecutionHarness harness, VenueWire wire) => (Harness, Wire) = (harness, wire);
+
+        public ExecutionHarness Harness { get; }
+
+        public VenueWire Wire { get; }
+
+        public static async Task<StageSending> StartAsync()
+        {
+            var harness = await StageSendTests.StartAsync();
+            VenueWire? wire = null;
+            try
+            {
+                wire = await VenueWires.OpenAsync(harness.Sim!, harness);
+                Assert.True(harness.Service.AttachWire(wire));
+                harness.Service.Start();
+                return new StageSending(harness, wire);
+            }
+            catch
+            {
+                if (wire is not null)
+                {
+                    await wire.DisposeAsync();
+                }
+
+                await harness.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Wire.DisposeAsync();
+            await Harness.DisposeAsync();
+        }
+    }
+
     private static async Task<int> VenueOrdersWithClientId(ExecutionHarness h, string symbol, long clientOrderId)
     {
         var all = await h.SimClient!.SignedAsync(HttpMethod.Get, "fapi/v1/allOrders", "symbol=" + symbol);
@@ -27,10 +66,8 @@ public sealed class StageSendTests
     [Fact]
     public async Task Orders_the_stage_sends_on_the_WebSocket_API_are_accepted_and_rejected_with_codes()
     {
-        await using var h = await StartAsync();
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
+        await using var sending = await StageSending.StartAsync();
+        var (h, wire) = (sending.Harness, sending.Wire);
 
         h.Submit("BTCUSDT", Side.Buy, 0.005m);
         await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the first order final");
@@ -61,10 +98,8 @@ public sealed class StageSendTests
     [Fact]
     public async Task The_stage_allocates_nothing_per_order_the_send_on_the_wire_included()
     {
-        await using var h = await StartAsync();
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
+        await using var sending = await StageSending.StartAsync();
+        var (h, wire) = (sending.Harness, sending.Wire);
         var buy = h.OrderEvent("BTCUSDT", Side.Buy, 0.005m);
         var sell = h.OrderEvent("BTCUSDT", Side.Sell, 0.005m);
         for (var i = 0; i < 20; i++)
@@ -91,10 +126,8 @@ public sealed class StageSendTests
     [Fact]
     public async Task Keeping_the_stage_send_warm_puts_nothing_on_the_wire_and_allocates_nothing()
     {
-        await using var h = await StartAsync();
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
+        await using var sending = await StageSending.StartAsync();
+        var (h, wire) = (sending.Harness, sending.Wire);
         h.Submit("BTCUSDT", Side.Buy, 0.005m);
         await ExecutionHarness.WaitUntil(() => h.UpdatesOf(h.IdOf(1)).Any(Final), s_wait, "the first order final");
         Assert.True(h.Service.Gateway.StageSends);
@@ -124,10 +157,8 @@ public sealed class StageSendTests
     [Fact]
     public async Task A_connection_dropped_mid_order_is_an_unknown_outcome_queried_and_the_venue_has_exactly_one_order()
     {
-        await using var h = await StartAsync();
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
+        await using var sending = await StageSending.StartAsync();
+        var (h, wire) = (sending.Harness, sending.Wire);
 
         // The venue takes the order, then drops the connection without answering it.
         await h.SimClient!.AdminAsync("ws-api-drop-after-order?count=1");
@@ -145,10 +176,8 @@ public sealed class StageSendTests
     [Fact]
     public async Task While_the_WebSocket_API_is_down_the_stage_sends_on_its_REST_pool_and_with_both_down_the_IO_loop_sends()
     {
-        await using var h = await StartAsync();
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
+        await using var sending = await StageSending.StartAsync();
+        var (h, wire) = (sending.Harness, sending.Wire);
         await h.SimClient!.AdminAsync("ws-api-down");
         await h.SimClient!.AdminAsync("ws-api-drop");
         await ExecutionHarness.WaitUntil(() => !wire.Session!.IsReady, s_wait, "the WebSocket API connection gone");
@@ -187,10 +216,8 @@ public sealed class StageSendTests
     [Fact]
     public async Task In_paper_mode_the_stage_does_not_send()
     {
-        await using var h = await StartAsync();
-        await using var wire = await VenueWires.OpenAsync(h.Sim!, h);
-        Assert.True(h.Service.AttachWire(wire));
-        h.Service.Start();
+        await using var sending = await StageSending.StartAsync();
+        var (h, wire) = (sending.Harness, sending.Wire);
         h.Command(CommandKind.SetMode, 3);
         await ExecutionHarness.WaitUntil(() => h.Service.Mode == VenueMode.Paper, s_wait, "paper mode");
         h.Quote("BTCUSDT", 100m, 100.1m);
