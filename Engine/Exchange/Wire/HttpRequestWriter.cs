@@ -94,27 +94,45 @@ public ref struct HttpRequestWriter
     public void WriteOrder(OrderRequestKind kind, RestRequestHead head, ReadOnlySpan<byte> signedParameters)
     {
         ArgumentNullException.ThrowIfNull(head);
-        switch (kind)
+        var index = (int)kind;
+        if ((uint)index >= (uint)s_orderLines.Length || s_orderLines[index] is not { } line)
         {
-            case OrderRequestKind.Place:
-                WriteWithBody("POST /fapi/v1/order HTTP/1.1\r\n"u8, head, signedParameters);
-                break;
-            case OrderRequestKind.Cancel:
-                WriteWithQuery("DELETE /fapi/v1/order?"u8, head, signedParameters);
-                break;
-            case OrderRequestKind.Status:
-                WriteWithQuery("GET /fapi/v1/order?"u8, head, signedParameters);
-                break;
-            case OrderRequestKind.AlgoPlace:
-                WriteWithBody("POST /fapi/v1/algoOrder HTTP/1.1\r\n"u8, head, signedParameters);
-                break;
-            case OrderRequestKind.AlgoCancel:
-                WriteWithQuery("DELETE /fapi/v1/algoOrder?"u8, head, signedParameters);
-                break;
-            default:
-                _failed = true;
-                break;
+            _failed = true;
         }
+        else if (s_orderCarriesBody[index])
+        {
+            WriteWithBody(line, head, signedParameters);
+        }
+        else
+        {
+            WriteWithQuery(line, head, signedParameters);
+        }
+    }
+
+    // Each order request's start, from the encoder's one table of routes: "POST /path HTTP/1.1\r\n" for a form body,
+    // "DELETE /path?" or "GET /path?" for a query that follows in the request line.
+    private static readonly byte[]?[] s_orderLines = OrderLines(out s_orderCarriesBody);
+    private static readonly bool[] s_orderCarriesBody;
+
+    private static byte[]?[] OrderLines(out bool[] carriesBody)
+    {
+        var kinds = Enum.GetValues<OrderRequestKind>();
+        var lines = new byte[]?[kinds.Max(k => (int)k) + 1];
+        carriesBody = new bool[lines.Length];
+        foreach (var kind in kinds)
+        {
+            if (kind == OrderRequestKind.None)
+            {
+                continue;
+            }
+
+            var (method, path) = OrderEncoder.RestRoute(kind);
+            var body = method == "POST";
+            carriesBody[(int)kind] = body;
+            lines[(int)kind] = Encoding.ASCII.GetBytes(body ? $"{method} {path} HTTP/1.1\r\n" : $"{method} {path}?");
+        }
+
+        return lines;
     }
 
     /// <summary>Writes <c>GET /fapi/v1/time</c>: the cheapest request (weight 1), used to open and warm a connection.</summary>
