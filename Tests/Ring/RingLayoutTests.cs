@@ -44,6 +44,8 @@ public sealed class RingLayoutTests
         new(typeof(ParkingLot), 136,
         [
             new("_gate", 0, 8),
+            new("_futexWords", 8, 8),
+            new("_generation", 16, 8),
             new("_waiters", 64, 4, Parkers),
         ]),
         new(typeof(SingleProducerSequencer.ProducerState), 144,
