@@ -55,6 +55,7 @@ public static class E2eHarness
     /// <summary>Every order's stamps, ns from the phase's first frame received, one row per order: for looking past the percentiles.</summary>
     private static void WriteSamples(string path, List<PhaseResult> phases)
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var writer = new StreamWriter(path);
         writer.WriteLine("phase,client_order_id,received_ns,published_ns,brain_ns,signed_ns,socket_ns");
         foreach (var phase in phases)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Engine.Brain;
+using Engine.Hosting;
 
 namespace Benchmarks.EndToEnd;
 
@@ -204,9 +205,14 @@ public sealed record EngineProfile(string Name, string Description, (string Key,
 {
     private static readonly int s_lastCpu = Environment.ProcessorCount - 1;
 
-    /// <summary>appsettings.json as shipped: spin-then-block stages, nothing pinned.</summary>
+    /// <summary>appsettings.json as shipped: spin-then-block stages, nothing pinned, brain and execution fused on a small machine.</summary>
     public static readonly EngineProfile Default = new(
-        "default", "the shipped configuration: spin-then-block brain and execution, blocking tail, no pinning", [], []);
+        "default",
+        new RingOptions().FusesBrainAndExecution(Environment.ProcessorCount)
+            ? $"the shipped configuration: brain and execution on one thread (fewer than {RingOptions.CpusForSeparateStages} CPUs), spin-then-block, blocking tail, no pinning"
+            : "the shipped configuration: spin-then-block brain and execution, blocking tail, no pinning",
+        [],
+        []);
 
     /// <summary>
     /// The low-latency placement (docs/OPERATIONS.md): brain and execution fused on one thread, pinned to the last CPU,

@@ -175,6 +175,7 @@ public static class EnginePhase
         var cursor = ring.Cursor;
         var first = Math.Max(0, cursor - ring.BufferSize + 1);
         var origin = ring[first].Stamps[(int)StagePoint.Published];
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var writer = new StreamWriter(path);
         writer.WriteLine("sequence,kind,symbol,intents,published_ns,brain_ns,execution_ns,tail_ns");
         for (var sequence = first; sequence <= cursor; sequence++)

@@ -25,8 +25,9 @@ public sealed class RingOptions
 
     /// <summary>
     /// Spin-then-block: how long an idle stage keeps yielding before it parks. Yielding gives the core to any
-    /// runnable thread, so it costs the I/O threads nothing; parking costs a wake-up (tens of microseconds here)
-    /// on the next event. Longer than the usual gap between market events keeps the stages warm.
+    /// runnable thread, so it costs the I/O threads nothing; parking costs a wake-up (tens to hundreds of microseconds
+    /// here) on the next event. Longer than nearly every gap between market events keeps the stages awake while the
+    /// market trades (see <see cref="SpinThenBlockWaitStrategy.DefaultYield"/>).
     /// </summary>
     public TimeSpan Yield { get; set; } = SpinThenBlockWaitStrategy.DefaultYield;
 
@@ -57,12 +58,22 @@ public sealed class RingOptions
 
     /// <summary>
     /// Run the brain and execution on one thread, the brain's (its CPU and wait strategy), each slot through the brain
-    /// and then execution. Off by default, when every stage has a thread of its own. With two cores there is no core
-    /// for each of the feed, the brain and execution, and handing a slot between two threads on one core costs a
-    /// context switch (2–5 µs here) against about half a microsecond of work on both sides: fused, an order is signed
-    /// on the thread that decided it.
+    /// and then execution. Unset, they are fused on a machine with fewer than <see cref="CpusForSeparateStages"/> CPUs
+    /// unless execution is given a CPU or a wait strategy of its own; otherwise every stage has a thread of its own.
+    /// With two cores there is no core for each of the feed, the brain and execution: handing a slot between two
+    /// threads costs a wake-up or a context switch (tens of microseconds when the receiving thread has to be woken)
+    /// against about a microsecond of work on both sides, and two stage threads waiting by yielding take turns on the
+    /// cores the feed needs. Fused, an order is signed and sent by the thread that decided it.
     /// </summary>
-    public bool FuseBrainAndExecution { get; set; }
+    public bool? FuseBrainAndExecution { get; set; }
+
+    /// <summary>Below this many CPUs an unset <see cref="FuseBrainAndExecution"/> fuses: a core each for the feed, the brain, execution and the rest.</summary>
+    public const int CpusForSeparateStages = 4;
+
+    /// <summary>Whether brain and execution share a thread: <see cref="FuseBrainAndExecution"/>, or when unset the rule it describes.</summary>
+    public bool FusesBrainAndExecution(int processorCount) =>
+        FuseBrainAndExecution ?? (processorCount < CpusForSeparateStages
+            && !StageCpus.ContainsKey("execution") && !StageWaitStrategies.ContainsKey("execution"));
 
     /// <summary>
     /// While the stage that signs orders waits with a strategy that never parks (busy-spin, yielding), it signs a dummy
@@ -158,7 +169,7 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
             }
         }
 
-        if (options.Ring.FuseBrainAndExecution
+        if (options.Ring.FuseBrainAndExecution == true
             && (options.Ring.StageCpus.ContainsKey("execution") || options.Ring.StageWaitStrategies.ContainsKey("execution")))
         {
             failures.Add("Engine:Ring:FuseBrainAndExecution runs execution on the brain's thread: set its CPU and wait strategy under \"brain\", not \"execution\".");

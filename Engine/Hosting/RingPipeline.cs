@@ -61,7 +61,7 @@ public sealed class RingPipeline
         PositionCounters = new PositionStageCounters(positions?.SymbolCapacity ?? symbolCapacity);
 
         StageWaitStrategies = [.. StageNames.Select(name => options.StageWaitStrategies.TryGetValue(name, out var kind) ? kind : options.WaitStrategy)];
-        Fused = options.FuseBrainAndExecution;
+        Fused = options.FusesBrainAndExecution(Environment.ProcessorCount);
 
         // The thread that signs orders keeps that path warm while it spins (busy-spin and yielding waits only): the
         // execution stage's thread, or the brain's when the two are fused.

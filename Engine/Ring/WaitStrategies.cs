@@ -253,8 +253,13 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
     /// <summary>Default spin phase: long enough to catch the next event of a burst, short enough not to hold a shared core.</summary>
     public static readonly TimeSpan DefaultSpin = TimeSpan.FromMicroseconds(2);
 
-    /// <summary>Default yield phase: longer than the usual gap between market events, so busy stages stay warm.</summary>
-    public static readonly TimeSpan DefaultYield = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// Default yield phase: longer than nearly every gap between market events, so a stage of a trading engine stays
+    /// awake while its market is open and parks when the feed has gone quiet. In a capture of Binance's BTCUSDT and
+    /// ETHUSDT trade and book-ticker streams 44 % of events follow a gap over 2 ms and 1.6 % one over 100 ms; a parked
+    /// stage costs the next event a wake-up (tens to hundreds of microseconds on a virtual machine).
+    /// </summary>
+    public static readonly TimeSpan DefaultYield = TimeSpan.FromMilliseconds(100);
 
     /// <param name="spin">How long to spin (no yielding) before yielding.</param>
     /// <param name="yield">How long to keep checking with a yield between checks before parking.</param>

@@ -14,7 +14,7 @@ public sealed class LifecycleTests
     public async Task Health_flips_to_NOT_SERVING_when_the_feed_stops_and_Shutdown_drains_and_exits_0()
     {
         // The synthetic source stops after 3,000 events (1.5 s at 2,000/s), as a finite recording would run out.
-        using var client = ControlClient.Start(null, ("Engine__Synthetic__MaxEvents", "3000"));
+        using var client = ControlClient.Start(null, ("Engine__Synthetic__MaxEvents", "3000"), ("Engine__Ring__FuseBrainAndExecution", "false"));
         using var watch = client.Control.WatchEvents(new WatchEventsRequest { EventTypes = { EventType.Health, EventType.Command, EventType.Lifecycle } });
 
         // First the current state (serving), then the change when the feed goes quiet.

@@ -35,6 +35,7 @@ public sealed class StageHaltTests
                 ("Engine__Feed__MaxSymbols", "3"),
                 ("Engine__Ring__Size", "1024"),
                 ("Engine__Health__CheckInterval", "00:00:00.200"),
+                ("Engine__Ring__FuseBrainAndExecution", "false"),
                 ("Engine__Testing__FaultStage", "brain"),
                 ("Engine__Testing__FaultAfterEvents", "300"));
             var controlPort = engine.WaitForPort("Control plane", TimeSpan.FromSeconds(90));

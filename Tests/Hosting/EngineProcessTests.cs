@@ -16,7 +16,8 @@ public sealed partial class EngineProcessTests
             ("Engine__Synthetic__EventsPerSecond", "5000"),
             ("Engine__Control__Port", "0"),
             ("Engine__Metrics__Port", "0"),
-            ("Engine__Ring__StageCpus__tail", lastCpu.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            ("Engine__Ring__StageCpus__tail", lastCpu.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("Engine__Ring__FuseBrainAndExecution", "false"));
 
         Assert.True(engine.WaitForOutput("Throughput:", s_startTimeout), engine.Output);
         var output = engine.Output;
