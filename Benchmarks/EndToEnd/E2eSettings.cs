@@ -115,7 +115,7 @@ public sealed class E2eSettings
                     }
 
                     throw new ArgumentException(
-                        $"unknown argument '{arg}' (e2e [--seconds N] [--warmup N] [--speed X] [--symbols N] [--seed N] [--no-baseline] [--venue process|embedded] [--profile default|low-latency] [--out DIR] [--samples FILE.csv] [--slots FILE.csv] [--Engine:Key=value ...])");
+                        $"unknown argument '{arg}' (e2e [--seconds N] [--warmup N] [--speed X] [--symbols N] [--seed N] [--no-baseline] [--venue process|embedded] [--profile default|low-latency|default-rest|low-latency-rest] [--out DIR] [--samples FILE.csv] [--slots FILE.csv] [--Engine:Key=value ...])");
             }
         }
 
@@ -203,7 +203,31 @@ public sealed class E2eSettings
 /// <param name="ReservedCpus">CPUs it keeps for the stages; a separate simulator process is kept off them.</param>
 public sealed record EngineProfile(string Name, string Description, (string Key, string Value)[] Settings, int[] ReservedCpus)
 {
+    /// <summary>The venue path of the shipped configuration: orders on the WebSocket API, REST as the fallback.</summary>
+    public const string WebSocketApiPath = "WebSocket API";
+
+    /// <summary>The venue path with the WebSocket API turned off: orders on the engine's REST order pool.</summary>
+    public const string RestPath = "REST order pool";
+
     private static readonly int s_lastCpu = Environment.ProcessorCount - 1;
+
+    /// <summary>The placement this profile measures ("default", "low-latency"), whatever the venue path.</summary>
+    public string Placement { get; init; } = Name;
+
+    /// <summary>Which venue path its orders take (<see cref="WebSocketApiPath"/> or <see cref="RestPath"/>).</summary>
+    public string VenuePath { get; init; } = WebSocketApiPath;
+
+    /// <summary>The phase's title in the report.</summary>
+    public string PhaseName => VenuePath == WebSocketApiPath ? $"engine, {Placement} placement" : $"engine, {Placement} placement, {VenuePath}";
+
+    /// <summary>The same placement with the WebSocket API off (<c>Engine:Execution:WebSocketApi=false</c>): the REST fallback's own column.</summary>
+    private EngineProfile OverRest() => this with
+    {
+        Name = Name + "-rest",
+        Description = Description + "; the WebSocket API turned off (Engine:Execution:WebSocketApi=false), so the stage sends on the REST order pool",
+        Settings = [.. Settings, ("Execution:WebSocketApi", "false")],
+        VenuePath = RestPath,
+    };
 
     /// <summary>appsettings.json as shipped: spin-then-block stages, nothing pinned, brain and execution fused on a small machine.</summary>
     public static readonly EngineProfile Default = new(
@@ -229,5 +253,8 @@ public sealed record EngineProfile(string Name, string Description, (string Key,
         ],
         [s_lastCpu]);
 
-    public static readonly EngineProfile[] All = Environment.ProcessorCount > 1 ? [Default, LowLatency] : [Default];
+    /// <summary>Every placement over each venue path: the WebSocket API phases carry the bars, the REST ones their column.</summary>
+    public static readonly EngineProfile[] All = Environment.ProcessorCount > 1
+        ? [Default, LowLatency, Default.OverRest(), LowLatency.OverRest()]
+        : [Default, Default.OverRest()];
 }

@@ -14,6 +14,9 @@ public sealed class PhaseResult
 {
     public required string Name { get; init; }
 
+    /// <summary>The engine profile measured; null for the baseline.</summary>
+    public EngineProfile? Profile { get; init; }
+
     public HopHistograms Hops { get; } = new();
 
     /// <summary>Events the first stage handled in the measured window (market data and order updates).</summary>
@@ -83,7 +86,7 @@ public static class EnginePhase
         await using var app = EngineHostBuilder.Build(builder, options, launch, venue);
         await EngineHostBuilder.PrepareAsync(app, cancellationToken).ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var result = new PhaseResult { Name = $"engine, {profile.Name} placement" };
+        var result = new PhaseResult { Name = profile.PhaseName, Profile = profile };
         result.Notes.Add($"placement profile: {profile.Description}");
         result.Notes.Add(simulator is null
             ? "venue: the embedded simulator, in this process (--mode sim)"
