@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using Benchmarks;
 
 // "latency" runs the HdrHistogram round-trip harness, "throughput" the interleaved ring/channel rounds, "ringcmp" our ring
-// beside Disruptor-net (usage in Ring/Comparison/RingCmpHarness.cs), "e2e" the end-to-end tick-to-order harness
+// beside Disruptor-net (usage in Ring/Comparison/RingCmpHarness.cs), "parking" the ring's parking lot's wake-up, futex vs
+// monitor (Ring/ParkingWakeHarness.cs), "e2e" the end-to-end tick-to-order harness
 // (the engine in each placement profile vs a Channel baseline; usage in EndToEnd/E2eSettings.cs), "hiccups" the machine's own stalls,
 // "fuzz" the fuzzing run of the frame and user-data parsers (usage in Fuzz/FuzzHarness.cs);
 // anything else goes to BenchmarkDotNet's switcher
@@ -35,6 +36,11 @@ if (args.Length > 0 && args[0] == "hiccups")
 if (args.Length > 0 && args[0] == "ringcmp")
 {
     return Benchmarks.Ring.Comparison.RingCmpHarness.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "parking")
+{
+    return Benchmarks.Ring.ParkingWakeHarness.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "fuzz")

@@ -5,8 +5,8 @@ namespace Engine.Native;
 /// <summary>
 /// Linux futexes on a 32-bit word in memory that never moves (native memory or the pinned object heap): a thread
 /// sleeps while the word holds the value it last saw, and another wakes the sleepers after changing it. One system
-/// call on each side and nothing else; a <see cref="Monitor"/> wait and pulse cost two to four times as much to wake
-/// a sleeping thread here (a lock handed over, a per-thread event, a second wake inside the runtime).
+/// call on each side and nothing else; a <see cref="Monitor"/> wait and pulse take about twice as long to get a
+/// sleeping thread running here (a lock handed over, a per-thread event inside the runtime).
 /// </summary>
 public static unsafe partial class Futex
 {
