@@ -35,11 +35,11 @@ public sealed class E2eHarnessTests
             Assert.Contains("Machine hiccups before the run: CPU ", table, StringComparison.Ordinal);
             Assert.Contains("cross-core ring round trip", table, StringComparison.Ordinal);
             string[] pipelines = Environment.ProcessorCount > 1
-                ? ["engine, default placement", "engine, low-latency placement", "baseline (Channel<T>, HashData, strings)"]
-                : ["engine, default placement", "baseline (Channel<T>, HashData, strings)"];
+                ? ["engine, default placement", "engine, low-latency placement", "engine, default placement, REST order pool", "engine, low-latency placement, REST order pool", "baseline (Channel<T>, HashData, strings)"]
+                : ["engine, default placement", "engine, default placement, REST order pool", "baseline (Channel<T>, HashData, strings)"];
             foreach (var pipeline in pipelines)
             {
-                var section = sections.Single(s => s.StartsWith(pipeline, StringComparison.Ordinal));
+                var section = sections.Single(s => s.Split('\n')[0].Trim() == pipeline);
                 var rows = section.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| hop", StringComparison.Ordinal) && !l.StartsWith("| ---", StringComparison.Ordinal)).ToList();
                 Assert.Equal(6, rows.Count);
                 foreach (var row in rows)
@@ -48,6 +48,17 @@ public sealed class E2eHarnessTests
                     Assert.True(samples > 0, $"{pipeline}: no samples for {row}");
                 }
             }
+
+            // The table by venue path: a row per placement, a column per path, each filled by its own phase.
+            var byPath = sections.Single(s => s.StartsWith("By venue path", StringComparison.Ordinal)).Split('\n');
+            Assert.Contains("| placement | WebSocket API | REST order pool | baseline (`HttpClient`) |", byPath);
+            var defaultRow = byPath.Single(l => l.StartsWith("| default |", StringComparison.Ordinal));
+            Assert.DoesNotContain("no orders", defaultRow, StringComparison.Ordinal);
+            Assert.DoesNotContain("not run", defaultRow, StringComparison.Ordinal);
+            var restBar = table.Split('\n').Single(l => l.StartsWith("- **engine, default placement, REST order pool**", StringComparison.Ordinal));
+            Assert.Contains("(the bars are the WebSocket API's)", restBar, StringComparison.Ordinal);
+            var restPhase = sections.Single(s => s.Split('\n')[0].Trim() == "engine, default placement, REST order pool");
+            Assert.Contains("from the execution stage 0 on the WebSocket API", restPhase, StringComparison.Ordinal);
 
             Assert.Contains("allocated on the execution stage's thread", table, StringComparison.Ordinal);
             Assert.Contains("venue: the simulator in a separate process", table, StringComparison.Ordinal);
