@@ -62,6 +62,7 @@ public sealed class E2eSettings
     public static E2eSettings Parse(string[] args)
     {
         var settings = new E2eSettings { CommandLine = string.Join(' ', ["e2e", .. args]) };
+        var profileGiven = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -94,7 +95,13 @@ public sealed class E2eSettings
                     break;
                 case "--profile":
                     var name = Next();
-                    settings.Profiles.Clear();
+                    if (!profileGiven)
+                    {
+                        // The first --profile replaces the default list; each further one adds to it.
+                        settings.Profiles.Clear();
+                        profileGiven = true;
+                    }
+
                     settings.Profiles.Add(EngineProfile.All.FirstOrDefault(p => p.Name == name)
                         ?? throw new ArgumentException($"unknown profile '{name}' (known: {string.Join(", ", EngineProfile.All.Select(p => p.Name))})"));
                     break;

@@ -13,9 +13,12 @@ public sealed class RestOrderPoolOptions
 
     /// <summary>
     /// Connections opened and kept warm. One request is in flight per connection (no pipelining), so this is how many
-    /// orders can be on the wire at once on this path.
+    /// orders can be on the wire at once on this path: what a burst sends beyond that waits for the I/O loop's REST
+    /// client. The brain decides in bursts (a dozen orders on one minute's close); with two connections half of a
+    /// burst's REST orders went to the loop in the e2e harness, with eight a fifth. Each costs the venue one request of
+    /// weight 1 per <see cref="KeepWarmInterval"/>.
     /// </summary>
-    public int Connections { get; set; } = 2;
+    public int Connections { get; set; } = 8;
 
     /// <summary>Limit on the TCP connect and TLS handshake of one connection.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
