@@ -22,9 +22,8 @@ namespace Engine.Ring;
 /// generation before it counts itself, the writer bumps it before the wake, and the kernel sleeps the parker only if
 /// the generation is still the one it read, so a wake between the re-check and the sleep is not lost either. Waking a
 /// futex sleeper costs one system call and no lock; after a monitor's pulse the parked stage runs 2.3× later at p50
-/// here (10 µs against 24 µs, <c>Benchmarks -- parking</c>). Elsewhere the
-/// lot sleeps on a monitor, and the pulse happens under the lock the parker holds until it waits, so it cannot slip in
-/// between the re-check and the wait.
+/// here (10 µs against 24 µs, <c>Benchmarks -- parking</c>). Elsewhere the lot sleeps on a monitor, and the pulse
+/// happens under the lock the parker holds until it waits, so it cannot slip in between the re-check and the wait.
 /// </para>
 /// </remarks>
 [StructLayout(LayoutKind.Explicit, Size = 128 + 8)]
