@@ -60,7 +60,15 @@ public sealed class StageHaltTests
             // Health: the brain is down with the exception's message, the venue component says reduce-only and why.
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{controlPort}");
             var control = new EngineControl.EngineControlClient(channel);
+            // Health is re-checked every CheckInterval: the close can beat the first check after the halt.
             var report = await control.GetHealthAsync(new GetHealthRequest(), deadline: ControlClient.Deadline);
+            var healthDeadline = DateTime.UtcNow.AddSeconds(10);
+            while (report.Components.Single(c => c.Name == "brain").State == HealthState.Serving && DateTime.UtcNow < healthDeadline)
+            {
+                await Task.Delay(100);
+                report = await control.GetHealthAsync(new GetHealthRequest(), deadline: ControlClient.Deadline);
+            }
+
             var summary = string.Join("; ", report.Components.Select(c => $"{c.Name}: {c.State} {c.Detail}"));
             Assert.True(report.Overall != HealthState.Serving, summary);
             var brain = report.Components.Single(c => c.Name == "brain");
