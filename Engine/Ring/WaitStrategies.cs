@@ -177,14 +177,7 @@ public sealed class YieldingWaitStrategy : IWaitStrategy
         long available;
         if (_spinTicks > 0)
         {
-            if (barrier.IsRacingProducer)
-            {
-                StreamBackOff.YieldCore();
-            }
-
-            var failed = TightSpin.Run(sequence, barrier, out available);
-            barrier.RecordWait(failed);
-            if (available >= sequence)
+            if (TightSpin.Open(sequence, barrier, out available))
             {
                 return available;
             }
@@ -282,14 +275,7 @@ public sealed class SpinThenBlockWaitStrategy : IWaitStrategy
         long available;
         if (_spinTicks > 0)
         {
-            if (barrier.IsRacingProducer)
-            {
-                StreamBackOff.YieldCore();
-            }
-
-            var failed = TightSpin.Run(sequence, barrier, out available);
-            barrier.RecordWait(failed);
-            if (available >= sequence)
+            if (TightSpin.Open(sequence, barrier, out available))
             {
                 return available;
             }
@@ -340,6 +326,22 @@ internal static class TightSpin
 {
     /// <summary>Checks before the timed phase starts: a few hundred nanoseconds at most, well inside any spin phase.</summary>
     public const int Checks = 64;
+
+    /// <summary>
+    /// The opening the timed spinning strategies share: first backing off while this stage keeps catching up with a
+    /// streaming producer, then the checks, recorded in the barrier's wait history. True when one saw the sequence.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Open(long sequence, SequenceBarrier barrier, out long available)
+    {
+        if (barrier.IsRacingProducer)
+        {
+            StreamBackOff.YieldCore();
+        }
+
+        barrier.RecordWait(Run(sequence, barrier, out available));
+        return available >= sequence;
+    }
 
     /// <summary>Runs the checks until one sees <paramref name="sequence"/>; returns how many failed (<see cref="Checks"/> when all did).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
