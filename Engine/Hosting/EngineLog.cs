@@ -7,8 +7,8 @@ namespace Engine.Hosting;
 /// <summary>The engine's log lines, source-generated so they cost nothing when their level is off.</summary>
 internal static partial class EngineLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Ring buffer ready: {Slots} slots ({Bytes} bytes, {SlotBytes} bytes per slot), wait strategy {WaitStrategy}, {Cores} cores")]
-    public static partial void RingReady(ILogger logger, int slots, long bytes, int slotBytes, WaitStrategyKind waitStrategy, int cores);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Ring buffer ready: {Slots} slots ({Bytes} bytes, {SlotBytes} bytes per slot, {Pages}), wait strategy {WaitStrategy}, {Cores} cores")]
+    public static partial void RingReady(ILogger logger, int slots, long bytes, int slotBytes, string pages, WaitStrategyKind waitStrategy, int cores);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stage {Stage} started: thread '{Thread}' (managed id {ThreadId}) on CPU {Cpu}, {Pin}")]
     public static partial void StageStarted(ILogger logger, string stage, string thread, int threadId, int cpu, PinResult pin);

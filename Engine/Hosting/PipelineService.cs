@@ -76,7 +76,7 @@ public sealed class PipelineService : BackgroundService
     {
         var pipeline = _constructed;
         var ring = pipeline.Ring;
-        EngineLog.RingReady(_logger, ring.BufferSize, ring.AllocatedBytes, ring.SlotSize, pipeline.WaitStrategy, Environment.ProcessorCount);
+        EngineLog.RingReady(_logger, ring.BufferSize, ring.AllocatedBytes, ring.SlotSize, ring.HugePagesRequested ? "on huge pages where the kernel has them" : "on small pages", pipeline.WaitStrategy, Environment.ProcessorCount);
         var credentials = _services.GetRequiredService<VenueSession>().Credentials;
         EngineLog.SigningBackend(_logger, credentials is null ? "HMAC-SHA256, " + HmacSha256Signer.AutoBackendDescription + " (no key: nothing is sent)" : RequestSigners.Describe(credentials));
         foreach (var placement in pipeline.Start())

@@ -1,3 +1,4 @@
+using Engine.Native;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -20,26 +21,31 @@ public static class RingBuffer
 /// <c>ref T</c>; producers claim and publish sequences, consumers follow behind barriers.
 /// </summary>
 /// <remarks>
-/// Slots are structs in one array, so publishing and consuming never allocate and every slot is reused
-/// every lap. The array carries a guard of empty slots at each end so that the first and last slots never
-/// share a cache line with the array header or a neighbouring object. When the slot type holds no references the
-/// array is allocated pinned and slot 0 starts on a cache-line boundary: a 64-byte slot is then exactly one line
+/// Slots are structs in one block allocated at construction, so publishing and consuming never allocate and every
+/// slot is reused every lap. The block carries a guard of two lines at each end so that the first and last slots never
+/// share a cache line with anything else. When the slot type holds no references the block is native memory
+/// (<see cref="SlotMemory"/>): slot 0 starts on a cache-line boundary, so a 64-byte slot is exactly one line
 /// (unaligned, every slot straddles two lines, one of them shared with the slot next door, so a producer writing slot
-/// n and a consumer reading slot n - 1 pull the same line back and forth). The sequencer is held as its concrete
-/// sealed type (one of two fields, a branch the predictor always gets right) so that claim and publish
+/// n and a consumer reading slot n - 1 pull the same line back and forth), and a ring of 2 MiB or more sits on huge
+/// pages where the kernel has them. A slot type with references lives in a plain array with a guard of empty slots.
+/// The ring must stay reachable while its slots are used (every stage and publisher holds it). The sequencer is held
+/// as its concrete sealed type (one of two fields, a branch the predictor always gets right) so that claim and publish
 /// inline instead of going through a virtual call.
 /// </remarks>
-public sealed class RingBuffer<T>
+public sealed unsafe class RingBuffer<T>
     where T : struct
 {
-    /// <summary>The boundary slot 0 is aligned to: one cache line.</summary>
-    internal const int SlotAlignment = 64;
+    // Two lines before slot 0 and after the last slot: no neighbour shares a line with a slot, nor one prefetch pair.
+    private const int GuardBytes = 2 * SlotMemory.LineSize;
 
     private static readonly int s_guard = Math.Max(1, 128 / Math.Max(1, Unsafe.SizeOf<T>()) + 1);
 
-    private readonly T[] _slots;
-    // Bytes from the array's first element to slot 0: the guard, plus the shift onto a line boundary.
-    private readonly nint _firstSlotOffset;
+    // Slot types with references: the array (the GC must see the references) and the guard before slot 0.
+    private readonly T[]? _slots;
+    private readonly nint _guardBytes;
+    // Slot types without: the native block, and slot 0's address in it.
+    private readonly SlotMemory? _memory;
+    private readonly nint _firstSlotAddress;
     private readonly long _mask;
     private readonly SingleProducerSequencer? _single;
     private readonly MultiProducerSequencer? _multi;
@@ -50,7 +56,20 @@ public sealed class RingBuffer<T>
         _single = sequencer as SingleProducerSequencer;
         _multi = sequencer as MultiProducerSequencer;
         _mask = sequencer.BufferSize - 1;
-        (_slots, _firstSlotOffset) = AllocateSlots(sequencer.BufferSize);
+        var slotBytes = (long)sequencer.BufferSize * Unsafe.SizeOf<T>();
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            _slots = new T[sequencer.BufferSize + (2 * s_guard)];
+            _guardBytes = (nint)s_guard * Unsafe.SizeOf<T>();
+            AllocatedBytes = (long)_slots.Length * Unsafe.SizeOf<T>();
+        }
+        else
+        {
+            _memory = SlotMemory.Allocate(GuardBytes + slotBytes + GuardBytes);
+            _guardBytes = GuardBytes;
+            _firstSlotAddress = (nint)_memory.Pointer + GuardBytes;
+            AllocatedBytes = _memory.Length;
+        }
     }
 
     public Sequencer Sequencer { get; }
@@ -58,16 +77,19 @@ public sealed class RingBuffer<T>
     public int BufferSize => Sequencer.BufferSize;
 
     /// <summary>Bytes held by the slots themselves (guards included): what the ring costs in memory.</summary>
-    public long AllocatedBytes => (long)_slots.Length * Unsafe.SizeOf<T>();
+    public long AllocatedBytes { get; }
 
     /// <summary>Bytes per slot.</summary>
     public int SlotSize => Unsafe.SizeOf<T>();
 
-    /// <summary>Bytes of the slot array in front of slot 0 (the guard and the alignment shift).</summary>
-    internal long BytesBeforeFirstSlot => _firstSlotOffset;
+    /// <summary>True when the kernel accepted the request for huge pages for the slots (a ring of 2 MiB or more on Linux).</summary>
+    public bool HugePagesRequested => _memory?.HugePagesRequested ?? false;
 
-    /// <summary>True when slot 0 sits on a cache-line boundary and stays there (the array is pinned).</summary>
-    internal bool IsLineAligned { get; } = !RuntimeHelpers.IsReferenceOrContainsReferences<T>();
+    /// <summary>Bytes of the block in front of slot 0 (the guard).</summary>
+    internal long BytesBeforeFirstSlot => _guardBytes;
+
+    /// <summary>True when slot 0 sits on a cache-line boundary and stays there (native memory, never moved).</summary>
+    internal bool IsLineAligned => _memory is not null;
 
     /// <summary>The slot for <paramref name="sequence"/>, by reference.</summary>
     public ref T this[long sequence]
@@ -123,8 +145,11 @@ public sealed class RingBuffer<T>
     /// <summary>The slot of sequence 0 (and of every multiple of the size); index it with <see cref="IndexMask"/>.</summary>
     internal ref T FirstSlot
     {
+        // The test is a constant for each T: the JIT keeps one of the two arms and no branch.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => ref Unsafe.As<byte, T>(ref Unsafe.AddByteOffset(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetArrayDataReference(_slots)), _firstSlotOffset));
+        get => ref RuntimeHelpers.IsReferenceOrContainsReferences<T>()
+            ? ref Unsafe.As<byte, T>(ref Unsafe.AddByteOffset(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetArrayDataReference(_slots!)), _guardBytes))
+            : ref Unsafe.AsRef<T>((void*)_firstSlotAddress);
     }
 
     internal long IndexMask => _mask;
@@ -140,27 +165,6 @@ public sealed class RingBuffer<T>
 
     /// <summary>A barrier with a wait strategy of its own (see <see cref="Sequencer.NewBarrier(IWaitStrategy, Sequence[])"/>).</summary>
     public SequenceBarrier NewBarrier(IWaitStrategy waitStrategy, params Sequence[] upstream) => Sequencer.NewBarrier(waitStrategy, upstream);
-
-    /// <summary>
-    /// The slot array and where slot 0 starts in it. A slot type without references goes on the pinned object heap (it
-    /// never moves, so an alignment computed once holds for the ring's life) with one line to spare for the shift onto
-    /// a line boundary; one with references cannot be pinned and keeps the plain guard.
-    /// </summary>
-    private static unsafe (T[] Slots, nint FirstSlotOffset) AllocateSlots(int size)
-    {
-        var slotSize = Unsafe.SizeOf<T>();
-        var guardBytes = (nint)s_guard * slotSize;
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-        {
-            return (new T[size + (2 * s_guard)], guardBytes);
-        }
-
-        var spare = (SlotAlignment + slotSize - 1) / slotSize;
-        var slots = GC.AllocateArray<T>(size + (2 * s_guard) + spare, pinned: true);
-        var first = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(slots)) + guardBytes;
-        var shift = (SlotAlignment - (first & (SlotAlignment - 1))) & (SlotAlignment - 1);
-        return (slots, guardBytes + shift);
-    }
 
     // The multi-producer paths stay out of line so that a single-producer ring's claim and publish inline
     // into the producer's loop without dragging the CAS loop and its spin-wait along.

@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+
+namespace Engine.Native;
+
+/// <summary>
+/// Zeroed native memory for a ring's slots, aligned to a cache line; a block of <see cref="HugePageSize"/> or more is
+/// aligned to a huge page and, on Linux, asked for transparent huge pages (<c>madvise(MADV_HUGEPAGE)</c>) before its
+/// first touch. Every page is touched when the block is allocated, so no page fault waits for the hot path.
+/// </summary>
+/// <remarks>
+/// A ring of 64-byte slots (1P1C, 65,536 slots: 4 MiB) on 4 KiB pages needs a thousand TLB entries, more than a core's
+/// first-level TLB holds; under a hypervisor each miss walks two sets of page tables. Measured here (ringcmp, the batch
+/// case, where the consumer streams through the whole ring): about 1.5× faster per event on huge pages. Where the kernel
+/// has transparent huge pages off, or cannot find a free 2 MiB page, the block is the same memory on small pages.
+/// The memory is freed when the handle is disposed or finalized: whoever holds a pointer into it keeps its owner
+/// reachable (a ring's stages and publishers hold the ring, the ring holds this handle).
+/// </remarks>
+public sealed unsafe partial class SlotMemory : SafeHandle
+{
+    /// <summary>The huge-page size on x64 and Arm64 Linux with 4 KiB base pages.</summary>
+    public const int HugePageSize = 2 * 1024 * 1024;
+
+    /// <summary>The alignment of every block: one cache line.</summary>
+    public const int LineSize = 64;
+
+    private const int MadvHugePage = 14;
+
+    private SlotMemory(void* pointer, long length, bool hugePagesRequested)
+        : base(IntPtr.Zero, ownsHandle: true)
+    {
+        SetHandle((IntPtr)pointer);
+        Length = length;
+        HugePagesRequested = hugePagesRequested;
+        GC.AddMemoryPressure(length);
+    }
+
+    /// <summary>The first byte, aligned to <see cref="LineSize"/> (to <see cref="HugePageSize"/> for a large block).</summary>
+    public byte* Pointer => (byte*)handle;
+
+    /// <summary>Bytes in the block: what was asked for, rounded up to whole huge pages for a large block.</summary>
+    public long Length { get; }
+
+    /// <summary>True when the kernel accepted the request for huge pages (whether it found them shows in /proc/self/smaps).</summary>
+    public bool HugePagesRequested { get; }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    /// <summary>Allocates, zeroes and touches at least <paramref name="bytes"/> bytes.</summary>
+    /// <exception cref="OutOfMemoryException">The process could not get the memory.</exception>
+    public static SlotMemory Allocate(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        var huge = bytes >= HugePageSize;
+        var length = huge ? (bytes + HugePageSize - 1) & ~(long)(HugePageSize - 1) : bytes;
+        var pointer = NativeMemory.AlignedAlloc((nuint)length, huge ? (nuint)HugePageSize : LineSize);
+        var requested = huge && OperatingSystem.IsLinux() && Madvise(pointer, (nuint)length, MadvHugePage) == 0;
+        // Zeroing touches every page now: the faults (and the kernel's huge-page allocation) happen here, not on a publish.
+        NativeMemory.Clear(pointer, (nuint)length);
+        return new SlotMemory(pointer, length, requested);
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMemory.AlignedFree((void*)handle);
+        GC.RemoveMemoryPressure(Length);
+        return true;
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static partial int Madvise(void* address, nuint length, int advice);
+}

@@ -1,0 +1,143 @@
+using System.Globalization;
+using Engine.Model;
+using Engine.Native;
+using Engine.Ring;
+
+namespace Tests.Native;
+
+/// <summary>
+/// The native memory under a ring's slots: zeroed, line-aligned, huge-page aligned and backed when large (read back from
+/// the kernel's own accounting in /proc/self/smaps), and freed when its owner goes.
+/// </summary>
+public sealed unsafe class SlotMemoryTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096 + 8)]
+    [InlineData(SlotMemory.HugePageSize - 1)]
+    public void A_small_block_is_line_aligned_zeroed_and_asks_for_no_huge_pages(int bytes)
+    {
+        using var memory = SlotMemory.Allocate(bytes);
+        Assert.Equal(0, (nint)memory.Pointer % SlotMemory.LineSize);
+        Assert.Equal(bytes, memory.Length);
+        Assert.False(memory.HugePagesRequested);
+        Assert.True(new ReadOnlySpan<byte>(memory.Pointer, bytes).IndexOfAnyExcept((byte)0) < 0);
+    }
+
+    [Fact]
+    public void A_large_block_is_rounded_to_whole_huge_pages_aligned_to_one_and_zeroed()
+    {
+        var bytes = SlotMemory.HugePageSize + 12345;
+        using var memory = SlotMemory.Allocate(bytes);
+        Assert.Equal(0, (nint)memory.Pointer % SlotMemory.HugePageSize);
+        Assert.Equal(2L * SlotMemory.HugePageSize, memory.Length);
+        Assert.Equal(OperatingSystem.IsLinux(), memory.HugePagesRequested);
+        Assert.True(new ReadOnlySpan<byte>(memory.Pointer, (int)memory.Length).IndexOfAnyExcept((byte)0) < 0);
+    }
+
+    [Fact]
+    public void The_engine_ring_sits_on_huge_pages_where_the_kernel_has_them()
+    {
+        // The engine's default ring: 65,536 slots of 192 bytes, 12 MiB.
+        var ring = RingBuffer.CreateSingleProducer<MarketEvent>(65_536, new BusySpinWaitStrategy());
+        ref var first = ref ring[0];
+        var address = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref first);
+        Assert.True(ring.AllocatedBytes >= 65_536L * MarketEvent.Size + 256);
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.False(ring.HugePagesRequested);
+            return;
+        }
+
+        Assert.True(ring.HugePagesRequested);
+        var (mode, hugeKb) = (TransparentHugePageMode(), AnonHugePagesKilobytes(address));
+        if (mode == "never")
+        {
+            Assert.Equal(0, hugeKb);
+            return;
+        }
+
+        // Asked for before the first touch, the pages come as huge ones unless the kernel has no free 2 MiB page at all.
+        Assert.True(hugeKb >= SlotMemory.HugePageSize / 1024, $"THP mode '{mode}': {hugeKb} kB on huge pages in the ring's mapping");
+        GC.KeepAlive(ring);
+    }
+
+    [Fact]
+    public void Disposing_the_block_gives_the_memory_back()
+    {
+        var memory = SlotMemory.Allocate(4 * SlotMemory.HugePageSize);
+        var address = (nint)memory.Pointer;
+        Assert.False(memory.IsInvalid);
+        memory.Dispose();
+        Assert.True(memory.IsClosed);
+        if (OperatingSystem.IsLinux())
+        {
+            // A block this large is a mapping of its own: freed, it is unmapped.
+            Assert.Null(MappingOf(address));
+        }
+    }
+
+    private static string TransparentHugePageMode()
+    {
+        const string Path = "/sys/kernel/mm/transparent_hugepage/enabled";
+        if (!File.Exists(Path))
+        {
+            return "never";
+        }
+
+        var text = File.ReadAllText(Path);
+        var open = text.IndexOf('[', StringComparison.Ordinal);
+        return text[(open + 1)..text.IndexOf(']', open)];
+    }
+
+    private static long AnonHugePagesKilobytes(nint address)
+    {
+        var mapping = MappingOf(address) ?? throw new InvalidOperationException($"no mapping holds 0x{address:x}");
+        var line = mapping.First(l => l.StartsWith("AnonHugePages:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The lines of /proc/self/smaps for the mapping that holds <paramref name="address"/>, or null.</summary>
+    private static List<string>? MappingOf(nint address)
+    {
+        List<string>? current = null;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            var dash = line.IndexOf('-', StringComparison.Ordinal);
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (dash > 0 && space > dash && IsHex(line.AsSpan(0, dash)))
+            {
+                if (current is not null)
+                {
+                    return current;
+                }
+
+                var start = long.Parse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var end = long.Parse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                if (address >= start && address < end)
+                {
+                    current = [line];
+                }
+            }
+            else
+            {
+                current?.Add(line);
+            }
+        }
+
+        return current;
+    }
+
+    private static bool IsHex(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiHexDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return text.Length > 0;
+    }
+}
