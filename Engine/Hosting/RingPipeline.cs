@@ -49,7 +49,7 @@ public sealed class RingPipeline
         _faultStage = string.IsNullOrEmpty(testing?.FaultStage) ? null : testing.FaultStage.ToLowerInvariant();
         _faultAfter = testing?.FaultAfterEvents ?? 0;
         WaitStrategy = options.WaitStrategy;
-        Ring = RingBuffer.CreateMultiProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield));
+        Ring = RingBuffer.CreateMultiProducer<MarketEvent>(options.Size, WaitStrategyFactory.Create(options.WaitStrategy, options.Spin, options.Yield), options.HugePages);
         _stageCpus = new Dictionary<string, int>(options.StageCpus, StringComparer.OrdinalIgnoreCase);
         Brain = brain ?? new TradingBrain(new BrainOptions(), []);
         Replies = replies ?? new CommandReplies();

@@ -46,11 +46,13 @@ public sealed unsafe partial class SlotMemory : SafeHandle
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     /// <summary>Allocates, zeroes and touches at least <paramref name="bytes"/> bytes.</summary>
+    /// <param name="bytes">Bytes wanted.</param>
+    /// <param name="hugePages">Whether a block of <see cref="HugePageSize"/> or more is huge-page aligned and asks for huge pages.</param>
     /// <exception cref="OutOfMemoryException">The process could not get the memory.</exception>
-    public static SlotMemory Allocate(long bytes)
+    public static SlotMemory Allocate(long bytes, bool hugePages = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
-        var huge = bytes >= HugePageSize;
+        var huge = hugePages && bytes >= HugePageSize;
         var length = huge ? (bytes + HugePageSize - 1) & ~(long)(HugePageSize - 1) : bytes;
         var pointer = NativeMemory.AlignedAlloc((nuint)length, huge ? (nuint)HugePageSize : LineSize);
         var requested = huge && OperatingSystem.IsLinux() && Madvise(pointer, (nuint)length, MadvHugePage) == 0;

@@ -8,12 +8,18 @@ namespace Engine.Ring;
 public static class RingBuffer
 {
     /// <summary>Creates a ring for one publishing thread.</summary>
-    public static RingBuffer<T> CreateSingleProducer<T>(int size, IWaitStrategy waitStrategy)
-        where T : struct => new(new SingleProducerSequencer(size, waitStrategy));
+    /// <param name="size">Slots: a power of two.</param>
+    /// <param name="waitStrategy">How consumers wait.</param>
+    /// <param name="hugePages">Whether slots of 2 MiB or more, without references, ask for transparent huge pages.</param>
+    public static RingBuffer<T> CreateSingleProducer<T>(int size, IWaitStrategy waitStrategy, bool hugePages = true)
+        where T : struct => new(new SingleProducerSequencer(size, waitStrategy), hugePages);
 
     /// <summary>Creates a ring any number of threads may publish into.</summary>
-    public static RingBuffer<T> CreateMultiProducer<T>(int size, IWaitStrategy waitStrategy)
-        where T : struct => new(new MultiProducerSequencer(size, waitStrategy));
+    /// <param name="size">Slots: a power of two.</param>
+    /// <param name="waitStrategy">How consumers wait.</param>
+    /// <param name="hugePages">Whether slots of 2 MiB or more, without references, ask for transparent huge pages.</param>
+    public static RingBuffer<T> CreateMultiProducer<T>(int size, IWaitStrategy waitStrategy, bool hugePages = true)
+        where T : struct => new(new MultiProducerSequencer(size, waitStrategy), hugePages);
 }
 
 /// <summary>
@@ -50,7 +56,7 @@ public sealed unsafe class RingBuffer<T>
     private readonly SingleProducerSequencer? _single;
     private readonly MultiProducerSequencer? _multi;
 
-    internal RingBuffer(Sequencer sequencer)
+    internal RingBuffer(Sequencer sequencer, bool hugePages)
     {
         Sequencer = sequencer;
         _single = sequencer as SingleProducerSequencer;
@@ -65,7 +71,7 @@ public sealed unsafe class RingBuffer<T>
         }
         else
         {
-            _memory = SlotMemory.Allocate(GuardBytes + slotBytes + GuardBytes);
+            _memory = SlotMemory.Allocate(GuardBytes + slotBytes + GuardBytes, hugePages);
             _guardBytes = GuardBytes;
             _firstSlotAddress = (nint)_memory.Pointer + GuardBytes;
             AllocatedBytes = _memory.Length;

@@ -54,6 +54,13 @@ public sealed class RingPipelineTests
     }
 
     [Fact]
+    public void The_engine_ring_asks_for_huge_pages_unless_the_setting_turns_them_off()
+    {
+        Assert.Equal(OperatingSystem.IsLinux(), new RingPipeline(new RingOptions()).Ring.HugePagesRequested);
+        Assert.False(new RingPipeline(new RingOptions { HugePages = false }).Ring.HugePagesRequested);
+    }
+
+    [Fact]
     public void A_parking_stage_on_a_ring_that_does_not_park_and_an_unknown_stage_are_refused_with_their_reasons()
     {
         var options = new EngineOptions();

@@ -36,6 +36,19 @@ public sealed unsafe class SlotMemoryTests
     }
 
     [Fact]
+    public void Without_huge_pages_a_large_block_is_only_line_aligned_and_asks_for_none()
+    {
+        var bytes = SlotMemory.HugePageSize + 12345;
+        using var memory = SlotMemory.Allocate(bytes, hugePages: false);
+        Assert.Equal(0, (nint)memory.Pointer % SlotMemory.LineSize);
+        Assert.Equal(bytes, memory.Length);
+        Assert.False(memory.HugePagesRequested);
+        var ring = RingBuffer.CreateMultiProducer<MarketEvent>(65_536, new BusySpinWaitStrategy(), hugePages: false);
+        Assert.False(ring.HugePagesRequested);
+        Assert.Equal(2 * 128 + (65_536L * MarketEvent.Size), ring.AllocatedBytes);
+    }
+
+    [Fact]
     public void The_engine_ring_sits_on_huge_pages_where_the_kernel_has_them()
     {
         // The engine's default ring: 65,536 slots of 192 bytes, 12 MiB.
