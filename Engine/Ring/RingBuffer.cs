@@ -11,14 +11,14 @@ public static class RingBuffer
     /// <param name="size">Slots: a power of two.</param>
     /// <param name="waitStrategy">How consumers wait.</param>
     /// <param name="hugePages">Whether slots of 2 MiB or more, without references, ask for transparent huge pages.</param>
-    public static RingBuffer<T> CreateSingleProducer<T>(int size, IWaitStrategy waitStrategy, bool hugePages = true)
+    public static RingBuffer<T> CreateSingleProducer<T>(int size, IWaitStrategy waitStrategy, bool hugePages = false)
         where T : struct => new(new SingleProducerSequencer(size, waitStrategy), hugePages);
 
     /// <summary>Creates a ring any number of threads may publish into.</summary>
     /// <param name="size">Slots: a power of two.</param>
     /// <param name="waitStrategy">How consumers wait.</param>
     /// <param name="hugePages">Whether slots of 2 MiB or more, without references, ask for transparent huge pages.</param>
-    public static RingBuffer<T> CreateMultiProducer<T>(int size, IWaitStrategy waitStrategy, bool hugePages = true)
+    public static RingBuffer<T> CreateMultiProducer<T>(int size, IWaitStrategy waitStrategy, bool hugePages = false)
         where T : struct => new(new MultiProducerSequencer(size, waitStrategy), hugePages);
 }
 
@@ -32,7 +32,7 @@ public static class RingBuffer
 /// share a cache line with anything else. When the slot type holds no references the block is native memory
 /// (<see cref="SlotMemory"/>): slot 0 starts on a cache-line boundary, so a 64-byte slot is exactly one line
 /// (unaligned, every slot straddles two lines, one of them shared with the slot next door, so a producer writing slot
-/// n and a consumer reading slot n - 1 pull the same line back and forth), and a ring of 2 MiB or more sits on huge
+/// n and a consumer reading slot n - 1 pull the same line back and forth), and a ring of 2 MiB or more created with hugePages sits on huge
 /// pages where the kernel has them. A slot type with references lives in a plain array with a guard of empty slots.
 /// The ring must stay reachable while its slots are used (every stage and publisher holds it). The sequencer is held
 /// as its concrete sealed type (one of two fields, a branch the predictor always gets right) so that claim and publish

@@ -62,7 +62,7 @@ public sealed partial class EngineProcessTests
         Assert.DoesNotContain("Ring buffer ready", engine.Output, StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"Ring buffer ready: 65536 slots \(\d+ bytes, 192 bytes per slot, on huge pages where the kernel has them\), wait strategy SpinThenBlock, \d+ cores")]
+    [GeneratedRegex(@"Ring buffer ready: 65536 slots \(\d+ bytes, 192 bytes per slot, on small pages\), wait strategy SpinThenBlock, \d+ cores")]
     private static partial Regex RingReady();
 
     [GeneratedRegex(@"intake stopped after (\d+) events")]

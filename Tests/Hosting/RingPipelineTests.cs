@@ -54,10 +54,10 @@ public sealed class RingPipelineTests
     }
 
     [Fact]
-    public void The_engine_ring_asks_for_huge_pages_unless_the_setting_turns_them_off()
+    public void The_engine_ring_asks_for_huge_pages_only_when_the_setting_turns_them_on()
     {
-        Assert.Equal(OperatingSystem.IsLinux(), new RingPipeline(new RingOptions()).Ring.HugePagesRequested);
-        Assert.False(new RingPipeline(new RingOptions { HugePages = false }).Ring.HugePagesRequested);
+        Assert.False(new RingPipeline(new RingOptions()).Ring.HugePagesRequested);
+        Assert.Equal(OperatingSystem.IsLinux(), new RingPipeline(new RingOptions { HugePages = true }).Ring.HugePagesRequested);
     }
 
     [Fact]

@@ -6,6 +6,9 @@ namespace Benchmarks.Ring.Comparison;
 /// <summary>Our ring in each <see cref="RingCaseKind"/>.</summary>
 public static class OurRingCases
 {
+    /// <summary>Whether our rings ask for huge pages (<c>ringcmp --huge-pages</c>); off, as the engine ships.</summary>
+    public static bool HugePages { get; set; }
+
     public static IRingCase Create(RingCaseKind kind, CmpPlacement placement) => kind switch
     {
         RingCaseKind.OneToOneBusySpin => new OneToOne(new BusySpinWaitStrategy(), batches: false, placement),
@@ -91,7 +94,7 @@ public static class OurRingCases
         public OneToOne(IWaitStrategy wait, bool batches, CmpPlacement placement)
         {
             _batches = batches;
-            _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, wait);
+            _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, wait, HugePages);
             _consumer = new BatchEventProcessor<CmpEvent, SumHandler>("cmp-consumer", _ring, _ring.NewBarrier(), new SumHandler(_tally));
             _ring.AddGatingSequences(_consumer.Sequence);
             _consumer.Start(CmpPlacement.PinTo(placement.ConsumerCpu));
@@ -125,7 +128,7 @@ public static class OurRingCases
 
         public Pipeline(CmpPlacement placement)
         {
-            _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, new YieldingWaitStrategy());
+            _ring = RingBuffer.CreateSingleProducer<CmpEvent>(CmpWork.RingSize, new YieldingWaitStrategy(), HugePages);
             var brain = new BatchEventProcessor<CmpEvent, BrainHandler>("cmp-brain", _ring, _ring.NewBarrier(), default);
             var execution = new BatchEventProcessor<CmpEvent, ExecutionHandler>("cmp-execution", _ring, _ring.NewBarrier(brain.Sequence), default);
             var tail = new BatchEventProcessor<CmpEvent, TailHandler>("cmp-tail", _ring, _ring.NewBarrier(execution.Sequence), new TailHandler(_tally));
@@ -156,7 +159,7 @@ public static class OurRingCases
 
         public TwoProducers()
         {
-            _ring = RingBuffer.CreateMultiProducer<CmpEvent>(CmpWork.RingSize, new YieldingWaitStrategy());
+            _ring = RingBuffer.CreateMultiProducer<CmpEvent>(CmpWork.RingSize, new YieldingWaitStrategy(), HugePages);
             _consumer = new BatchEventProcessor<CmpEvent, SumHandler>("cmp-consumer", _ring, _ring.NewBarrier(), new SumHandler(_tally));
             _ring.AddGatingSequences(_consumer.Sequence);
             _consumer.Start();

@@ -12,7 +12,7 @@ namespace Benchmarks.Ring.Comparison;
 /// a noisy host; the figure is the median of the per-round ratios. Without Disruptor-net in the build it runs our ring
 /// alone.
 /// Usage: <c>dotnet run -c Release --project Benchmarks [-p:DisruptorNet=path/to/Disruptor.dll] -- ringcmp [--rounds 15]
-/// [--events 10000000] [--cases OneToOneBusySpin,PingPong] [--ours-only] [--no-pin]</c>.
+/// [--events 10000000] [--cases OneToOneBusySpin,PingPong] [--ours-only] [--no-pin] [--huge-pages]</c>.
 /// </summary>
 public static class RingCmpHarness
 {
@@ -53,6 +53,9 @@ public static class RingCmpHarness
                     break;
                 case "--no-pin":
                     pin = false;
+                    break;
+                case "--huge-pages":
+                    OurRingCases.HugePages = true;
                     break;
                 default:
                     Console.Error.WriteLine($"ringcmp: unknown argument '{args[i]}'");
@@ -134,7 +137,7 @@ public static class RingCmpHarness
             command += " --no-pin";
         }
 
-        ResultsFile.Write("ringcmp.md", Render(rows, rounds, events, command, before, after, loads, crossCore, theirs is not null, placementText));
+        ResultsFile.Write(OurRingCases.HugePages ? "ringcmp-hugepages.md" : "ringcmp.md", Render(rows, rounds, events, command, before, after, loads, crossCore, theirs is not null, placementText));
         return 0;
     }
 
@@ -207,7 +210,7 @@ public static class RingCmpHarness
         var order = compared
             ? "each library is set up, warmed, timed and torn down twice, in the order A B B A (who is A alternates by round and by configuration), and its figure for the round is the geometric mean of its two runs"
             : "our ring is set up, warmed, timed and torn down once";
-        text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} rounds after one of warm-up. In each round, for each configuration, {order}. Each run warms with {4 * CmpWork.RingSize:N0} events and is timed over {events:N0} events ({Math.Max(10_000, events / EventsPerRoundTrip):N0} round trips for the ping-pong). Same 64-byte struct event, ring of {CmpWork.RingSize:N0} slots (1,024 for the ping-pong), struct handlers doing the same work, the same producer loop compiled for each library; each library's own wait strategies at their defaults. Every run checks the consumer's sum. {placementText}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} rounds after one of warm-up. In each round, for each configuration, {order}. Each run warms with {4 * CmpWork.RingSize:N0} events and is timed over {events:N0} events ({Math.Max(10_000, events / EventsPerRoundTrip):N0} round trips for the ping-pong). Same 64-byte struct event, ring of {CmpWork.RingSize:N0} slots (1,024 for the ping-pong), struct handlers doing the same work, the same producer loop compiled for each library; each library's own wait strategies at their defaults. Every run checks the consumer's sum. Our slots: native memory on {(OurRingCases.HugePages ? "transparent huge pages (`--huge-pages`, `Engine:Ring:HugePages=true`; the 1,024-slot ping-pong ring is too small for one and stays on small pages)" : "small pages, as the engine ships (`--huge-pages` asks for huge pages)")}; Disruptor-net's: a managed array. {placementText}");
         text.AppendLine();
         if (compared)
         {
