@@ -25,12 +25,19 @@ public sealed unsafe partial class SlotMemory : SafeHandle
     public const int LineSize = 64;
 
     private const int MadvHugePage = 14;
+    private const int ProtReadWrite = 0x1 | 0x2;
+    private const int MapPrivateAnonymous = 0x02 | 0x20;
+    private const long PageSize = 4096;
 
-    private SlotMemory(void* pointer, long length, bool hugePagesRequested)
+    // Bytes mapped for the block (whole pages) on Linux, where it is a mapping of its own; 0 where it came from the allocator.
+    private readonly long _mapped;
+
+    private SlotMemory(void* pointer, long length, long mapped, bool hugePagesRequested)
         : base(IntPtr.Zero, ownsHandle: true)
     {
         SetHandle((IntPtr)pointer);
         Length = length;
+        _mapped = mapped;
         HugePagesRequested = hugePagesRequested;
         GC.AddMemoryPressure(length);
     }
@@ -46,28 +53,87 @@ public sealed unsafe partial class SlotMemory : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    /// <summary>Allocates, zeroes and touches at least <paramref name="bytes"/> bytes.</summary>
+    /// <summary>
+    /// Allocates, zeroes and touches at least <paramref name="bytes"/> bytes. On Linux the block is a private anonymous
+    /// mapping of its own (not the C allocator's heap, which would keep it after the ring is gone and whose neighbours
+    /// would share the huge-page advice), unmapped when released.
+    /// </summary>
     /// <param name="bytes">Bytes wanted.</param>
     /// <param name="hugePages">Whether a block of <see cref="HugePageSize"/> or more is huge-page aligned and asks for huge pages.</param>
-    /// <exception cref="OutOfMemoryException">The process could not get the memory.</exception>
+    /// <exception cref="InsufficientMemoryException">The kernel refused the mapping (no memory, or a limit).</exception>
     public static SlotMemory Allocate(long bytes, bool hugePages)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
         var huge = hugePages && bytes >= HugePageSize;
-        var length = huge ? (bytes + HugePageSize - 1) & ~(long)(HugePageSize - 1) : bytes;
-        var pointer = NativeMemory.AlignedAlloc((nuint)length, huge ? (nuint)HugePageSize : LineSize);
-        var requested = huge && OperatingSystem.IsLinux() && Madvise(pointer, (nuint)length, MadvHugePage) == 0;
+        var length = huge ? RoundUp(bytes, HugePageSize) : bytes;
+        if (!OperatingSystem.IsLinux())
+        {
+            var block = NativeMemory.AlignedAlloc((nuint)length, huge ? (nuint)HugePageSize : LineSize);
+            NativeMemory.Clear(block, (nuint)length);
+            return new SlotMemory(block, length, 0, hugePagesRequested: false);
+        }
+
+        var mapped = RoundUp(length, PageSize);
+        var pointer = huge ? MapAligned(mapped) : Map(mapped);
+        var requested = huge && Madvise(pointer, (nuint)mapped, MadvHugePage) == 0;
         // Zeroing touches every page now: the faults (and the kernel's huge-page allocation) happen here, not on a publish.
         NativeMemory.Clear(pointer, (nuint)length);
-        return new SlotMemory(pointer, length, requested);
+        return new SlotMemory(pointer, length, mapped, requested);
     }
 
     protected override bool ReleaseHandle()
     {
-        NativeMemory.AlignedFree((void*)handle);
+        if (_mapped > 0)
+        {
+            Munmap((void*)handle, (nuint)_mapped);
+        }
+        else
+        {
+            NativeMemory.AlignedFree((void*)handle);
+        }
+
         GC.RemoveMemoryPressure(Length);
         return true;
     }
+
+    private static long RoundUp(long value, long multiple) => (value + multiple - 1) & ~(multiple - 1);
+
+    private static byte* Map(long bytes)
+    {
+        var pointer = Mmap(null, (nuint)bytes, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+        if (pointer == (void*)-1)
+        {
+            throw new InsufficientMemoryException($"mmap of {bytes:N0} bytes for ring slots failed: errno {Marshal.GetLastPInvokeError()} ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
+        }
+
+        return (byte*)pointer;
+    }
+
+    /// <summary>Maps <paramref name="bytes"/> (whole huge pages) starting on a huge-page boundary: one spare huge page mapped, the slack unmapped.</summary>
+    private static byte* MapAligned(long bytes)
+    {
+        var raw = Map(bytes + HugePageSize);
+        var aligned = (byte*)RoundUp((long)raw, HugePageSize);
+        var head = aligned - raw;
+        if (head > 0)
+        {
+            Munmap(raw, (nuint)head);
+        }
+
+        var tail = HugePageSize - head;
+        if (tail > 0)
+        {
+            Munmap(aligned + bytes, (nuint)tail);
+        }
+
+        return aligned;
+    }
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int Munmap(void* address, nuint length);
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     private static partial int Madvise(void* address, nuint length, int advice);

@@ -127,6 +127,9 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
         {
             Volatile.Write(ref _state, Idle);
             _stopped.TrySetResult();
+            // The loop reads the slots through a plain reference into the ring's native block, which does not keep the
+            // ring reachable: this keeps it (and so the block) alive until the loop has ended, whoever else lets go of it.
+            GC.KeepAlive(_ring);
         }
     }
 
