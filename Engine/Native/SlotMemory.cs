@@ -9,9 +9,9 @@ namespace Engine.Native;
 /// </summary>
 /// <remarks>
 /// A ring of 64-byte slots (1P1C, 65,536 slots: 4 MiB) on 4 KiB pages needs a thousand TLB entries, more than a core's
-/// first-level TLB holds; under a hypervisor each miss walks two sets of page tables. Measured here (ringcmp, the batch
-/// case, where the consumer streams through the whole ring, our ring alone): about 1.5× faster per event on huge pages;
-/// the sparse ticks of the engine gain nothing, so rings ask for them only when told to. Where the kernel has
+/// first-level TLB holds; under a hypervisor each miss walks two sets of page tables. Measured here, huge pages did not
+/// pay clearly (a consumer draining a full ring: from no gain to 1.2× between runs; the engine's sparse ticks: none, the
+/// end-to-end latency if anything worse), so rings ask for them only when told to. Where the kernel has
 /// transparent huge pages off, or cannot find a free 2 MiB page, the block is the same memory on small pages.
 /// The memory is freed when the handle is disposed or finalized: whoever holds a pointer into it keeps its owner
 /// reachable (a ring's stages and publishers hold the ring, the ring holds this handle).
