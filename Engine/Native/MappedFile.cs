@@ -14,11 +14,7 @@ namespace Engine.Native;
 /// come from any thread while it is mapped.</remarks>
 public sealed unsafe partial class MappedFile : IDisposable
 {
-    private const int ProtRead = 0x1;
-    private const int ProtWrite = 0x2;
-    private const int MapShared = 0x1;
     private const int MsSync = 0x4;
-    private const int MadvPopulateWrite = 23;
     private const int Interrupted = 4;
     private const int CloseOnExec = 0x80000;
 
@@ -147,7 +143,7 @@ public sealed unsafe partial class MappedFile : IDisposable
             return;
         }
 
-        if (Madvise(_pointer + start, (nuint)(end - start), MadvPopulateWrite) == 0)
+        if (LibcMemory.Madvise(_pointer + start, (nuint)(end - start), LibcMemory.MadvPopulateWrite) == 0)
         {
             return;
         }
@@ -212,7 +208,7 @@ public sealed unsafe partial class MappedFile : IDisposable
     {
         if (_pointer is not null)
         {
-            _ = Munmap(_pointer, (nuint)Length);
+            _ = LibcMemory.Munmap(_pointer, (nuint)Length);
             _pointer = null;
         }
 
@@ -221,8 +217,8 @@ public sealed unsafe partial class MappedFile : IDisposable
 
     private static byte* Map(SafeFileHandle handle, long length, string path)
     {
-        var address = Mmap(null, (nuint)length, ProtRead | ProtWrite, MapShared, (int)handle.DangerousGetHandle(), 0);
-        if (address == (void*)-1)
+        var address = LibcMemory.Mmap(null, (nuint)length, LibcMemory.ProtRead | LibcMemory.ProtWrite, LibcMemory.MapShared, (int)handle.DangerousGetHandle(), 0);
+        if (address == LibcMemory.MapFailed)
         {
             var error = Marshal.GetLastPInvokeError();
             throw new IOException($"{Marshal.GetPInvokeErrorMessage(error)} (mapping {path})", error);
@@ -242,12 +238,6 @@ public sealed unsafe partial class MappedFile : IDisposable
     [LibraryImport("libc", EntryPoint = "posix_fallocate")]
     private static partial int PosixFallocate(int fd, long offset, long length);
 
-    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
-
-    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
-    private static partial int Munmap(void* address, nuint length);
-
     [LibraryImport("libc", EntryPoint = "msync", SetLastError = true)]
     private static partial int Msync(void* address, nuint length, int flags);
 
@@ -256,7 +246,4 @@ public sealed unsafe partial class MappedFile : IDisposable
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static partial int Madvise(void* address, nuint length, int advice);
 }

@@ -16,7 +16,7 @@ namespace Engine.Native;
 /// The memory is freed when the handle is disposed or finalized: whoever holds a pointer into it keeps its owner
 /// reachable (a ring's stages and publishers hold the ring, the ring holds this handle).
 /// </remarks>
-public sealed unsafe partial class SlotMemory : SafeHandle
+public sealed unsafe class SlotMemory : SafeHandle
 {
     /// <summary>The huge-page size on x64 and Arm64 Linux with 4 KiB base pages.</summary>
     public const int HugePageSize = 2 * 1024 * 1024;
@@ -24,9 +24,6 @@ public sealed unsafe partial class SlotMemory : SafeHandle
     /// <summary>The alignment of every block: one cache line.</summary>
     public const int LineSize = 64;
 
-    private const int MadvHugePage = 14;
-    private const int ProtReadWrite = 0x1 | 0x2;
-    private const int MapPrivateAnonymous = 0x02 | 0x20;
     private const long PageSize = 4096;
 
     // Bytes mapped for the block (whole pages) on Linux, where it is a mapping of its own; 0 where it came from the allocator.
@@ -75,7 +72,7 @@ public sealed unsafe partial class SlotMemory : SafeHandle
 
         var mapped = RoundUp(length, PageSize);
         var pointer = huge ? MapAligned(mapped) : Map(mapped);
-        var requested = huge && Madvise(pointer, (nuint)mapped, MadvHugePage) == 0;
+        var requested = huge && LibcMemory.Madvise(pointer, (nuint)mapped, LibcMemory.MadvHugePage) == 0;
         // Zeroing touches every page now: the faults (and the kernel's huge-page allocation) happen here, not on a publish.
         NativeMemory.Clear(pointer, (nuint)length);
         return new SlotMemory(pointer, length, mapped, requested);
@@ -85,7 +82,7 @@ public sealed unsafe partial class SlotMemory : SafeHandle
     {
         if (_mapped > 0)
         {
-            Munmap((void*)handle, (nuint)_mapped);
+            LibcMemory.Munmap((void*)handle, (nuint)_mapped);
         }
         else
         {
@@ -100,8 +97,8 @@ public sealed unsafe partial class SlotMemory : SafeHandle
 
     private static byte* Map(long bytes)
     {
-        var pointer = Mmap(null, (nuint)bytes, ProtReadWrite, MapPrivateAnonymous, -1, 0);
-        if (pointer == (void*)-1)
+        var pointer = LibcMemory.Mmap(null, (nuint)bytes, LibcMemory.ProtRead | LibcMemory.ProtWrite, LibcMemory.MapPrivate | LibcMemory.MapAnonymous, -1, 0);
+        if (pointer == LibcMemory.MapFailed)
         {
             throw new InsufficientMemoryException($"mmap of {bytes:N0} bytes for ring slots failed: errno {Marshal.GetLastPInvokeError()} ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
         }
@@ -117,24 +114,15 @@ public sealed unsafe partial class SlotMemory : SafeHandle
         var head = aligned - raw;
         if (head > 0)
         {
-            Munmap(raw, (nuint)head);
+            LibcMemory.Munmap(raw, (nuint)head);
         }
 
         var tail = HugePageSize - head;
         if (tail > 0)
         {
-            Munmap(aligned + bytes, (nuint)tail);
+            LibcMemory.Munmap(aligned + bytes, (nuint)tail);
         }
 
         return aligned;
     }
-
-    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
-
-    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
-    private static partial int Munmap(void* address, nuint length);
-
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static partial int Madvise(void* address, nuint length, int advice);
 }
