@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Engine.Native;
 
 /// <summary>
-/// Zeroed native memory for a ring's slots, aligned to a cache line; a block of <see cref="HugePageSize"/> or more is
-/// aligned to a huge page and, on Linux, asked for transparent huge pages (<c>madvise(MADV_HUGEPAGE)</c>) before its
+/// Zeroed native memory for a ring's slots, aligned to a cache line; a block of <see cref="HugePageSize"/> or more that
+/// asks for huge pages is aligned to one and, on Linux, advised to use them (<c>madvise(MADV_HUGEPAGE)</c>) before its
 /// first touch. Every page is touched when the block is allocated, so no page fault waits for the hot path.
 /// </summary>
 /// <remarks>

@@ -32,8 +32,9 @@ public static class RingBuffer
 /// share a cache line with anything else. When the slot type holds no references the block is native memory
 /// (<see cref="SlotMemory"/>): slot 0 starts on a cache-line boundary, so a 64-byte slot is exactly one line
 /// (unaligned, every slot straddles two lines, one of them shared with the slot next door, so a producer writing slot
-/// n and a consumer reading slot n - 1 pull the same line back and forth), and a ring of 2 MiB or more created with hugePages sits on huge
-/// pages where the kernel has them. A slot type with references lives in a plain array with a guard of empty slots.
+/// n and a consumer reading slot n - 1 pull the same line back and forth), and a ring of 2 MiB or more created with
+/// <c>hugePages</c> sits on huge pages where the kernel has them. A slot type with references lives in a plain array
+/// with a guard of empty slots.
 /// The ring must stay reachable while its slots are used (every stage and publisher holds it). The sequencer is held
 /// as its concrete sealed type (one of two fields, a branch the predictor always gets right) so that claim and publish
 /// inline instead of going through a virtual call.
