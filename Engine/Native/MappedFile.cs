@@ -128,9 +128,8 @@ public sealed unsafe partial class MappedFile : IDisposable
 
     /// <summary>
     /// Faults the pages of [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="count"/>) in
-    /// writable now, so the first store into each costs no page fault later (<c>MADV_POPULATE_WRITE</c>; where the
-    /// kernel lacks it, an atomic or of zero into each page's first word). Changes no byte, so another thread may be
-    /// writing into the same pages meanwhile; pages already written and forced to disk become dirty again.
+    /// writable now (<see cref="LibcMemory.PopulateWrite"/>): changes no byte; pages already written and forced to disk
+    /// become dirty again.
     /// </summary>
     public void Prefault(long offset, long count)
     {
@@ -143,16 +142,7 @@ public sealed unsafe partial class MappedFile : IDisposable
             return;
         }
 
-        if (LibcMemory.Madvise(_pointer + start, (nuint)(end - start), LibcMemory.MadvPopulateWrite) == 0)
-        {
-            return;
-        }
-
-        for (var at = start; at < end; at += page)
-        {
-            // An atomic or of nothing: a write that changes no byte, whoever else may write the word.
-            Interlocked.Or(ref *(int*)(_pointer + at), 0);
-        }
+        LibcMemory.PopulateWrite(_pointer + start, end - start);
     }
 
     /// <summary>

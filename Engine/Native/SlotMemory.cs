@@ -24,8 +24,6 @@ public sealed unsafe class SlotMemory : SafeHandle
     /// <summary>The alignment of every block: one cache line.</summary>
     public const int LineSize = 64;
 
-    private const long PageSize = 4096;
-
     // Bytes mapped for the block (whole pages) on Linux, where it is a mapping of its own; 0 where it came from the allocator.
     private readonly long _mapped;
 
@@ -70,11 +68,12 @@ public sealed unsafe class SlotMemory : SafeHandle
             return new SlotMemory(block, length, 0, hugePagesRequested: false);
         }
 
-        var mapped = RoundUp(length, PageSize);
+        var mapped = RoundUp(length, Environment.SystemPageSize);
         var pointer = huge ? MapAligned(mapped) : Map(mapped);
         var requested = huge && LibcMemory.Madvise(pointer, (nuint)mapped, LibcMemory.MadvHugePage) == 0;
-        // Zeroing touches every page now: the faults (and the kernel's huge-page allocation) happen here, not on a publish.
-        NativeMemory.Clear(pointer, (nuint)length);
+        // An anonymous mapping is zero already; faulting it in now puts the faults (and the kernel's huge-page
+        // allocation) here, not on a publish.
+        LibcMemory.PopulateWrite(pointer, mapped);
         return new SlotMemory(pointer, length, mapped, requested);
     }
 
